@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import date
 from datetime import datetime
@@ -34,6 +35,10 @@ CENT = Decimal("0.01")
 _MAX_MONEY = Decimal("1e15")
 
 
+def _shown(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, Decimal | float | int) else repr(value)
+
+
 def parse_money(value: Any) -> Decimal:
     """An exact amount with at most two decimals, from YAML text, an int, an exact Decimal or a float.
 
@@ -42,7 +47,7 @@ def parse_money(value: Any) -> Decimal:
     by the exact loader as a Decimal.
     """
     if isinstance(value, bool):
-        raise ValueError(f"not an amount: {value!r}")
+        raise ValueError(f"not an amount: {_shown(value)}")
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, int):
@@ -54,15 +59,15 @@ def parse_money(value: Any) -> Decimal:
         try:
             amount = Decimal(text)
         except InvalidOperation:
-            raise ValueError(f"not an amount: {value!r}") from None
+            raise ValueError(f"not an amount: {_shown(value)}") from None
     else:
-        raise ValueError(f"not an amount: {value!r}")
+        raise ValueError(f"not an amount: {_shown(value)}")
     if not amount.is_finite():
-        raise ValueError(f"not an amount: {value!r}")
+        raise ValueError(f"not an amount: {_shown(value)}")
     if abs(amount) >= _MAX_MONEY:
-        raise ValueError(f"amount too large: {value!r}")
+        raise ValueError(f"amount too large: {_shown(value)}")
     if amount != amount.quantize(CENT):
-        raise ValueError(f"amount has more than 2 decimals: {value!r}")
+        raise ValueError(f"amount has more than 2 decimals: {_shown(value)}")
     return amount.quantize(CENT)
 
 
@@ -410,7 +415,7 @@ class Plan(EventBase):
     @field_validator("installments")
     @classmethod
     def _in_order(cls, value: list[Installment]) -> list[Installment]:
-        for before, after in zip(value, value[1:], strict=False):
+        for before, after in itertools.pairwise(value):
             if after.due < before.due:
                 raise ValueError(f"installments out of date order: {after.due} after {before.due}")
         return value

@@ -1,0 +1,178 @@
+"""Checks across a file and across the ledger, beyond the schema: `validate_x(...) -> list[LedgerError]`."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from dunning.ledger import DEBTORS_DIR
+from dunning.ledger import LedgerError
+from dunning.ledger import _MarkLoader
+from dunning.ledger import _node_at
+from dunning.model import ContactEvent
+from dunning.model import Credit
+from dunning.model import Debtor
+from dunning.model import GuarantorDemand
+from dunning.model import Payment
+from dunning.model import Settings
+from dunning.model import event_day
+from dunning.model import event_instant
+from dunning.model import hours_range
+
+
+@lru_cache(maxsize=64)
+def _composed(path: Path, mtime_ns: int) -> yaml.Node | None:
+    try:
+        return yaml.compose(path.read_text(encoding="utf-8"), Loader=_MarkLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+
+
+def place(root: Path, debtor_id: str, loc: Sequence[int | str], message: str,
+          severity: str = "error") -> LedgerError:
+    """An error at the YAML node of `loc` in a debtor file (read again only on this error path)."""
+    relpath = f"{DEBTORS_DIR}/{debtor_id}.yaml"
+    path = root / relpath
+    try:
+        node = _composed(path, path.stat().st_mtime_ns)
+    except OSError:
+        node = None
+    line = column = 1
+    if node is not None:
+        found, _, _ = _node_at(node, list(loc))
+        line, column = found.start_mark.line + 1, found.start_mark.column + 1
+    where = ""
+    for part in loc:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else part)
+    return LedgerError(relpath, line, column, f"{where}: {message}" if where else message, severity)
+
+
+def validate_unique_invoices(root: Path, debtors: dict[str, Debtor]) -> list[LedgerError]:
+    first: dict[str, str] = {}
+    errors = []
+    for debtor_id, debtor in debtors.items():
+        for index, invoice in enumerate(debtor.invoices):
+            owner = first.get(invoice.id)
+            if owner is None:
+                first[invoice.id] = debtor_id
+                continue
+            elsewhere = "this file" if owner == debtor_id else f"{DEBTORS_DIR}/{owner}.yaml"
+            errors.append(place(root, debtor_id, ["invoices", index, "id"],
+                                f"invoice id '{invoice.id}' is already used in {elsewhere}"))
+    return errors
+
+
+def validate_collectors(root: Path, settings: Settings, debtors: dict[str, Debtor]) -> list[LedgerError]:
+    known = settings.collectors
+    listing = ", ".join(known) or "none"
+    errors = []
+    for debtor_id, debtor in debtors.items():
+        if debtor.collector is not None and debtor.collector not in known:
+            errors.append(place(root, debtor_id, ["collector"],
+                                f"unknown collector '{debtor.collector}' (dunning.yaml collectors: {listing})"))
+    return errors
+
+
+def validate_debtor(root: Path, settings: Settings, debtor_id: str, debtor: Debtor,
+                    *, evidence: bool = True) -> list[LedgerError]:
+    """Everything about one file that the schema cannot see: references, order, dates, hours."""
+    errors: list[LedgerError] = []
+    zone = settings.zone
+    invoices = {i.id: i for i in debtor.invoices}
+    guarantors = {g.guarantor for g in debtor.guarantees}
+    start, end = hours_range(settings.contact_hours)
+
+    def known(loc: list[int | str], invoice_id: str | None) -> None:
+        if invoice_id is not None and invoice_id not in invoices:
+            errors.append(place(root, debtor_id, loc, f"unknown invoice '{invoice_id}' (this debtor has: "
+                                f"{', '.join(invoices) or 'no invoices'})"))
+
+    for g_index, guarantee in enumerate(debtor.guarantees):
+        for i_index, invoice_id in enumerate(guarantee.invoices or []):
+            known(["guarantees", g_index, "invoices", i_index], invoice_id)
+
+    previous: datetime | None = None
+    for index, event in enumerate(debtor.events):
+        loc: list[int | str] = ["events", index]
+        instant = event_instant(event.at, zone)
+        if previous is not None and instant < previous:
+            errors.append(place(root, debtor_id, [*loc, "at"], f"{event.at.isoformat()} is earlier than the event "
+                                "before it: events are kept in time order (append new events at the end)"))
+        previous = instant if previous is None or instant > previous else previous
+        if event.by is not None and settings.collectors and event.by not in settings.collectors:
+            errors.append(place(root, debtor_id, [*loc, "by"], f"unknown collector '{event.by}' "
+                                f"(dunning.yaml collectors: {', '.join(settings.collectors)})"))
+        for i_index, invoice_id in enumerate(event.invoices or []):
+            known([*loc, "invoices", i_index], invoice_id)
+        day = event_day(event.at, zone)
+        if isinstance(event, Payment | Credit):
+            known([*loc, "invoice"], event.invoice)
+            if isinstance(event, Payment) and event.invoice in invoices and event.currency is not None:
+                invoice_currency = invoices[event.invoice].currency or debtor.currency or settings.currency
+                if invoice_currency != event.currency:
+                    errors.append(place(root, debtor_id, [*loc, "currency"], f"payment in {event.currency} "
+                                        f"names invoice {event.invoice} in {invoice_currency}"))
+        if isinstance(event, ContactEvent):
+            if event.delivered is not None and event.delivered < day:
+                errors.append(place(root, debtor_id, [*loc, "delivered"], f"delivered {event.delivered} "
+                                    f"before it was sent on {day}"))
+            if event.promise is not None and event.promise.date < day:
+                errors.append(place(root, debtor_id, [*loc, "promise", "date"], f"promise date "
+                                    f"{event.promise.date} is before the contact on {day}"))
+            if event.next_date is not None and event.next_date < day:
+                errors.append(place(root, debtor_id, [*loc, "next_date"], f"follow-up {event.next_date} "
+                                    f"is before the contact on {day}"))
+            if isinstance(event.at, datetime) and event.type != "letter":
+                local = event.at.astimezone(zone) if event.at.tzinfo else event.at
+                if not start <= local.time() <= end:
+                    errors.append(place(root, debtor_id, [*loc, "at"], f"contact at {local:%H:%M} is outside "
+                                        f"contact_hours {settings.contact_hours}", "warning"))
+        if isinstance(event, GuarantorDemand):
+            if event.guarantor not in guarantors:
+                errors.append(place(root, debtor_id, [*loc, "guarantor"], f"'{event.guarantor}' is not a "
+                                    f"guarantor of this debtor ({', '.join(guarantors) or 'no guarantees'})"))
+            if event.delivered is not None and event.delivered < day:
+                errors.append(place(root, debtor_id, [*loc, "delivered"], f"delivered {event.delivered} "
+                                    f"before it was sent on {day}"))
+        if evidence:
+            errors.extend(_validate_evidence(root, debtor_id, event.evidence, loc))
+    return errors
+
+
+def _validate_evidence(root: Path, debtor_id: str, items: Sequence[object],
+                       loc: list[int | str]) -> list[LedgerError]:
+    errors = []
+    folder = (root / "evidence" / debtor_id).resolve()
+    for e_index, item in enumerate(items):
+        ref_path = getattr(item, "path", "")
+        ref_sha = getattr(item, "sha256", None)
+        here = [*loc, "evidence", e_index]
+        target = (root / ref_path).resolve()
+        if not target.is_relative_to(folder):
+            errors.append(place(root, debtor_id, here, f"evidence must lie under evidence/{debtor_id}/, "
+                                f"got '{ref_path}'"))
+            continue
+        if not target.is_file():
+            errors.append(place(root, debtor_id, here, f"evidence file '{ref_path}' does not exist"))
+            continue
+        if ref_sha is not None:
+            actual = hashlib.sha256(target.read_bytes()).hexdigest()
+            if actual != ref_sha.lower():
+                errors.append(place(root, debtor_id, here, f"evidence '{ref_path}' has sha256 {actual[:12]}..., "
+                                    f"the record says {ref_sha[:12]}...: the file was changed"))
+    return errors
+
+
+def cross_checks(root: Path, settings: Settings, debtors: dict[str, Debtor],
+                 *, deep: bool = False) -> list[LedgerError]:
+    """The checks every load makes (cheap), and with `deep` every check of `dunning check`."""
+    errors = validate_unique_invoices(root, debtors) + validate_collectors(root, settings, debtors)
+    if deep:
+        for debtor_id, debtor in debtors.items():
+            errors.extend(validate_debtor(root, settings, debtor_id, debtor))
+    return errors

@@ -1,0 +1,1 @@
+"""The `dunning` command line: thin typer commands over the core modules."""

@@ -1,0 +1,12 @@
+"""The `dunning` entry point: the typer app with every command module registered."""
+
+from __future__ import annotations
+
+# Each command module registers its commands on `app` when imported; one line per module.
+from dunning.cli import check as _check  # noqa: F401
+from dunning.cli import init as _init  # noqa: F401
+from dunning.cli.base import app
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,71 @@
+"""`dunning check`: validate every file of the ledger, silently when all is well."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dunning.cli.base import EXIT_LEDGER
+from dunning.cli.base import FormatOption
+from dunning.cli.base import LedgerOption
+from dunning.cli.base import app
+from dunning.cli.base import ledger_root
+from dunning.cli.base import output_format
+from dunning.ledger import LedgerError
+from dunning.ledger import load_ledger
+from dunning.render import dump_json
+
+
+def run_checks(root: Path, *, history: bool = False, cache: bool = True) -> list[LedgerError]:
+    """Every error and warning of the ledger: schema, cross-file, deep per-file checks, optionally git."""
+    from dunning.checks import cross_checks
+
+    ledger = load_ledger(root, cache=cache, collect=True)
+    problems = list(ledger.warnings)
+    problems += [e for e in cross_checks(root, ledger.settings, ledger.debtors, deep=True)
+                 if e not in problems]
+    for extra in CHECK_HOOKS:
+        problems += extra(root, ledger)
+    if history:
+        from dunning.gitlog import verify_history
+
+        problems += verify_history(root)
+    return sorted(set(problems))
+
+
+# Other topics (letters' template lint, contact rules) add their checks here: f(root, ledger) -> errors.
+CHECK_HOOKS: list = []  # type: ignore[type-arg]
+
+
+@app.command()
+def check(
+    ledger: LedgerOption = None,
+    history: Annotated[bool, typer.Option("--history", help="Also prove from git history that no event "
+                                          "was ever changed or removed.")] = False,
+    fmt: FormatOption = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file, ignoring the cache.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings count as errors (exit 1).")] = False,
+) -> None:
+    """Validate every file of the ledger: schema, references, order, dates; print every error.
+
+    Silent with exit 0 when all is well; otherwise one line per problem, `file:line:col: path: message`,
+    and exit 1 when there is an error. Warnings (contacts outside contact_hours) do not fail the check
+    unless --strict.
+
+    Example: dunning check --format json
+    """
+    root = ledger_root(ledger)
+    problems = run_checks(root, history=history, cache=not no_cache)
+    kind = output_format(fmt, None)
+    errors = [p for p in problems if p.severity == "error" or strict]
+    if kind == "json":
+        typer.echo(dump_json({"errors": [p.as_json() for p in problems if p.severity == "error" or strict],
+                              "warnings": [p.as_json() for p in problems
+                                           if p.severity != "error" and not strict]}), nl=False)
+    else:
+        for problem in problems:
+            typer.echo(str(problem))
+    if errors:
+        raise typer.Exit(EXIT_LEDGER)

@@ -1,0 +1,200 @@
+"""`dunning init` (a new ledger) and `dunning new` (a new debtor file)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Annotated
+from typing import Any
+
+import typer
+import yaml
+
+from dunning.cli.base import LedgerOption
+from dunning.cli.base import app
+from dunning.cli.base import fail
+from dunning.cli.base import fail_with
+from dunning.cli.base import ledger_root
+from dunning.ledger import CACHE_DIR
+from dunning.ledger import DEBTORS_DIR
+from dunning.ledger import SETTINGS_FILE
+from dunning.ledger import LedgerErrors
+from dunning.ledger import atomic_write
+from dunning.ledger import debtor_path
+from dunning.ledger import load_settings
+from dunning.ledger import parse_debtor
+from dunning.ledger import parse_settings
+from dunning.model import parse_money
+
+
+def _dump(document: dict[str, Any]) -> str:
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)
+
+
+def _inside_git(folder: Path) -> bool:
+    result = subprocess.run(["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
+                            capture_output=True, text=True, check=False)
+    return result.returncode == 0 and result.stdout.strip() == "true"
+
+
+def _key_value(items: list[str], option: str) -> dict[str, str]:
+    pairs = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            fail(f"{option}: expected KEY=NAME, got '{item}'")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder of the new ledger (created if missing).")] = Path(),
+    creditor: Annotated[str, typer.Option("--creditor", help="Your company's name, printed on letters.")] = "",
+    creditor_en: Annotated[str | None, typer.Option("--creditor-en", help="English name.")] = None,
+    department: Annotated[str, typer.Option(help="Department signing letters.")] = "财务部",
+    address: Annotated[str | None, typer.Option(help="Postal address.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone number for debtors to call back.")] = None,
+    email: Annotated[str | None, typer.Option(help="Accounts receivable email.")] = None,
+    bank: Annotated[str | None, typer.Option(help="Bank name for payments.")] = None,
+    account: Annotated[str | None, typer.Option(help="Bank account number.")] = None,
+    currency: Annotated[str, typer.Option(help="Default currency (ISO 4217).")] = "CNY",
+    jurisdiction: Annotated[str, typer.Option(help="Default limitation rules: CN, DE, EW, FR, US-NY...")] = "CN",
+    language: Annotated[str, typer.Option(help="Default letter language: zh or en.")] = "zh",
+    timezone: Annotated[str, typer.Option(help="Time zone for 'today' and times.")] = "Asia/Shanghai",
+    collector: Annotated[list[str] | None, typer.Option(
+        "--collector", help="A collector as KEY=NAME, e.g. zhang.san=张三 (repeatable).")] = None,
+) -> None:
+    """Create a new ledger: dunning.yaml, debtors/, the cache ignore rule, git repository and hooks.
+
+    Refuses a folder that already holds a ledger. When the folder is not inside a git repository,
+    `git init` makes one, so that every write is recorded.
+
+    Example: dunning init ar --creditor 辽宁示例贸易有限公司 --collector zhang.san=张三
+    """
+    if not creditor.strip():
+        fail("--creditor is required: the company name printed on every letter")
+    root = directory.resolve()
+    if (root / SETTINGS_FILE).exists():
+        fail(f"{root / SETTINGS_FILE} exists already: this folder holds a ledger")
+    creditor_doc: dict[str, Any] = {"name": creditor.strip()}
+    for key, value in (("name_en", creditor_en), ("department", department), ("address", address),
+                       ("phone", phone), ("email", email)):
+        if value:
+            creditor_doc[key] = value
+    if bank or account:
+        if not (bank and account):
+            fail("--bank and --account go together")
+        creditor_doc["bank"] = {"name": bank, "account": account}
+    settings_doc: dict[str, Any] = {
+        "format": 1, "creditor": creditor_doc, "currency": currency, "jurisdiction": jurisdiction,
+        "language": language, "timezone": timezone, "buckets": {"A": 30, "B": 60, "C": None},
+        "call_window": "09:00-11:00", "contact_hours": "08:00-21:00", "warn_days": 90,
+        "collectors": _key_value(collector or [], "--collector"),
+    }
+    text = "# dunning ledger settings: see `dunning --help` and the README\n" + _dump(settings_doc)
+    try:
+        parse_settings(text.encode(), SETTINGS_FILE)
+    except LedgerErrors as errors:
+        for error in errors.errors:
+            typer.echo(f"dunning: error: {error.message}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        (root / DEBTORS_DIR).mkdir(parents=True, exist_ok=True)
+        atomic_write(root / SETTINGS_FILE, text.encode())
+        (root / DEBTORS_DIR / ".gitkeep").touch()
+        ignore = root / ".gitignore"
+        rule = f"{CACHE_DIR}/\n"
+        existing = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
+        if rule.strip() not in existing.splitlines():
+            atomic_write(ignore, (existing + ("" if existing.endswith("\n") or not existing else "\n")
+                                  + rule).encode())
+    except OSError as error:
+        fail(f"{root}: cannot create the ledger: {error.strerror}")
+    if not _inside_git(root):
+        subprocess.run(["git", "init", "-q", str(root)], check=False)
+    try:
+        from dunning.gitlog import setup_repository
+    except ImportError:
+        setup_repository = None  # type: ignore[assignment]
+    if setup_repository is not None and _inside_git(root):
+        setup_repository(root)
+    typer.echo(f"created ledger {root}")
+
+
+@app.command()
+def new(
+    debtor_id: Annotated[str, typer.Argument(metavar="ID", help="File name slug, e.g. shenyang-heavy.")],
+    name: Annotated[str, typer.Option("--name", help="The debtor's registered name.")] = "",
+    credit_code: Annotated[str | None, typer.Option(help="18-character unified social credit code.")] = None,
+    industry: Annotated[str | None, typer.Option(help="Industry, e.g. 机械制造.")] = None,
+    region: Annotated[str | None, typer.Option(help="Region, e.g. 辽宁/沈阳.")] = None,
+    collector: Annotated[str | None, typer.Option(help="Collector key from dunning.yaml.")] = None,
+    jurisdiction: Annotated[str | None, typer.Option(help="Override the ledger's limitation rules.")] = None,
+    currency: Annotated[str | None, typer.Option(help="The debtor's usual currency.")] = None,
+    terms_days: Annotated[int | None, typer.Option(help="Payment terms in days.")] = None,
+    credit_limit: Annotated[str | None, typer.Option(help="Credit limit, e.g. 500000.")] = None,
+    contact: Annotated[str | None, typer.Option(help="Main contact's name (the decision maker).")] = None,
+    role: Annotated[str | None, typer.Option(help="The contact's role, e.g. 财务总监.")] = None,
+    mobile: Annotated[str | None, typer.Option(help="The contact's mobile number.")] = None,
+    phone: Annotated[str | None, typer.Option(help="The contact's phone number.")] = None,
+    email: Annotated[str | None, typer.Option(help="The contact's email.")] = None,
+    no_commit: Annotated[bool, typer.Option("--no-commit", help="Do not make a git commit.")] = False,
+    ledger: LedgerOption = None,
+) -> None:
+    """Create a debtor file `debtors/ID.yaml`; refuses an existing id or one that is not a slug.
+
+    Example: dunning new shenyang-heavy --name 沈阳重工机械有限公司 --collector zhang.san --terms-days 30
+    """
+    root = ledger_root(ledger)
+    try:
+        path = debtor_path(root, debtor_id)
+        settings = load_settings(root)
+    except LedgerErrors as errors:
+        fail_with(errors, 2)
+    if not name.strip():
+        fail("--name is required: the debtor's registered name")
+    if path.exists():
+        fail(f"debtor '{debtor_id}' exists already ({DEBTORS_DIR}/{debtor_id}.yaml)")
+    if collector is not None and collector not in settings.collectors:
+        fail(f"--collector: unknown collector '{collector}' (dunning.yaml collectors: "
+             f"{', '.join(settings.collectors) or 'none'})")
+    document: dict[str, Any] = {"name": name.strip()}
+    for key, value in (("credit_code", credit_code), ("industry", industry), ("region", region),
+                       ("collector", collector), ("jurisdiction", jurisdiction), ("currency", currency),
+                       ("terms_days", terms_days)):
+        if value is not None:
+            document[key] = value
+    if credit_limit is not None:
+        try:
+            document["credit_limit"] = str(parse_money(credit_limit))
+        except ValueError as bad:
+            fail(f"--credit-limit: {bad}")
+    if contact:
+        person: dict[str, Any] = {"name": contact, "decision_maker": True}
+        for key, value in (("role", role), ("mobile", mobile), ("phone", phone), ("email", email)):
+            if value:
+                person[key] = value
+        document["contacts"] = [person]
+    document.setdefault("terms_days", 30)
+    document["invoices"] = []
+    text = _dump(document) + "events: []\n"
+    relpath = f"{DEBTORS_DIR}/{debtor_id}.yaml"
+    try:
+        parse_debtor(text, relpath)
+    except LedgerErrors as errors:
+        for error in errors.errors:
+            typer.echo(f"dunning: error: {error.message}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        atomic_write(path, text.encode())
+    except OSError as error:
+        fail(f"{relpath}: cannot write: {error.strerror}")
+    if not no_commit:
+        try:
+            from dunning.gitlog import commit_paths
+        except ImportError:
+            commit_paths = None  # type: ignore[assignment]
+        if commit_paths is not None:
+            commit_paths(root, [path], f"new({debtor_id}): {name.strip()}")
+    typer.echo(f"created {relpath}")

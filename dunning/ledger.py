@@ -1,0 +1,551 @@
+"""Find the ledger, load it fast and validated, say exactly where an error is, write atomically.
+
+Loading (see docs/performance.md for the figures):
+
+* YAML is parsed by yaml-rs (Rust, YAML 1.2 core schema: `yes`, `12:30` and `010` mean what a person
+  reads; duplicate keys rejected; alias expansion bounded), ~10x PyYAML's C loader. yaml-rs reads
+  `0.10` as a float, so a file is only parsed that way when no number in it could lose a digit
+  through a float (at most 15 significant digits: then `repr` gives back the literal exactly);
+  any other file, and any file yaml-rs refuses, goes through `ExactLoader`, a PyYAML loader with
+  the same YAML 1.2 rules that reads every decimal straight into a `Decimal`.
+* pydantic validates the document. Locations are only computed on the error path: the file is
+  composed again with marks and the pydantic error location is walked down the node tree.
+* Validated debtors are kept in a cache under `<ledger>/.dunning/` (never tracked by git), see
+  `dunning.cache`; the plain files stay the only source of truth.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from decimal import Decimal
+from decimal import InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+import yaml_rs
+from pydantic import ValidationError
+
+from dunning.model import EVENT_TYPES
+from dunning.model import SLUG
+from dunning.model import ContactEvent
+from dunning.model import Debtor
+from dunning.model import Settings
+from dunning.model import event_instant
+
+SETTINGS_FILE = "dunning.yaml"
+DEBTORS_DIR = "debtors"
+CACHE_DIR = ".dunning"
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_ALIASES = 200
+MAX_DEPTH = 40
+
+
+@dataclass(frozen=True, order=True)
+class LedgerError:
+    """A problem with its place: printed `file:line:col: message` so editors can jump to it."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+    severity: str = field(default="error", compare=False)
+
+    def __str__(self) -> str:
+        prefix = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}:{self.column}: {prefix}{self.message}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {"file": self.file, "line": self.line, "column": self.column, "message": self.message,
+                "severity": self.severity}
+
+
+class LedgerErrors(Exception):
+    """One or more located errors; `check` prints them all."""
+
+    def __init__(self, errors: Sequence[LedgerError]) -> None:
+        self.errors = sorted(errors)
+        super().__init__("\n".join(str(e) for e in self.errors))
+
+
+def _single(file: str, message: str, line: int = 1, column: int = 1) -> LedgerErrors:
+    return LedgerErrors([LedgerError(file, line, column, message)])
+
+
+# ---------------------------------------------------------------------------------------------
+# finding the ledger
+
+
+def find_ledger(explicit: Path | None = None, start: Path | None = None) -> Path:
+    """`--ledger`, else `$DUNNING_LEDGER`, else the nearest folder upward holding dunning.yaml."""
+    chosen = explicit if explicit is not None else (
+        Path(os.environ["DUNNING_LEDGER"]) if os.environ.get("DUNNING_LEDGER") else None)
+    if chosen is not None:
+        if not (chosen / SETTINGS_FILE).is_file():
+            raise _single(str(chosen), f"not a ledger: no {SETTINGS_FILE} in {chosen}")
+        return chosen.resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    raise _single(str(here), f"no ledger found: no {SETTINGS_FILE} here or in any parent folder "
+                  "(use --ledger DIR, set DUNNING_LEDGER, or create one with `dunning init`)")
+
+
+# ---------------------------------------------------------------------------------------------
+# YAML: the exact loader (YAML 1.2 core schema, Decimal for every decimal, no duplicate keys)
+
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[Tt]|[ \t]+)\d{1,2}:\d{2}:\d{2}(?:\.\d*)?"
+                       r"(?:[ \t]*(?:Z|[-+]\d{1,2}(?::?\d{2})?))?$")
+
+
+class ExactLoader(yaml.SafeLoader):
+    """PyYAML with YAML 1.2 core resolution (as yaml-rs), exact decimals and bounded aliases."""
+
+    yaml_implicit_resolvers: dict[Any, Any] = {}  # noqa: RUF012 - PyYAML reads it per class
+    aliases_seen: int
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases_seen = getattr(self, "aliases_seen", 0) + 1
+            if self.aliases_seen > MAX_ALIASES:
+                event = self.peek_event()  # type: ignore[no-untyped-call]
+                raise yaml.composer.ComposerError(
+                    None, None, f"more than {MAX_ALIASES} aliases: refused (alias bomb?)", event.start_mark)
+        depth = getattr(self, "depth", 0)
+        if depth > MAX_DEPTH:
+            event = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                              event.start_mark)
+        self.depth = depth + 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth = depth
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (first at line {seen[key].line + 1})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def _resolver(tag: str, pattern: str, first: str) -> None:
+    ExactLoader.add_implicit_resolver(tag, re.compile(pattern), list(first))
+
+
+_resolver("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF")
+_resolver("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789")
+_resolver("tag:yaml.org,2002:float", _FLOAT.pattern, "-+.0123456789")
+_resolver("tag:yaml.org,2002:float", r"^(?:[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$", "-+.")
+_resolver("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""])  # type: ignore[arg-type]
+_resolver("tag:yaml.org,2002:timestamp", _DATE.pattern[:-1] + "|" + _DATETIME.pattern[1:], "0123456789")
+
+
+def _construct_int(loader: ExactLoader, node: Any) -> int:
+    text = loader.construct_scalar(node)
+    if text.startswith(("0o", "0x")):
+        return int(text, 0)
+    return int(text, 10)
+
+
+def _construct_decimal(loader: ExactLoader, node: Any) -> Decimal:
+    text = str(loader.construct_scalar(node))
+    try:
+        return Decimal(text.replace("inf", "Infinity").replace("Inf", "Infinity").replace("INF", "Infinity"))
+    except InvalidOperation:
+        return Decimal("NaN")
+
+
+def _construct_timestamp(loader: ExactLoader, node: Any) -> date | datetime:
+    text = str(loader.construct_scalar(node)).strip()
+    if _DATE.match(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            return text  # type: ignore[return-value]  # validation says "not a date"
+    normalised = re.sub(r"[ \t]+", "T", text, count=1).replace("t", "T")
+    normalised = re.sub(r"[ \t]+", "", normalised).replace("Z", "+00:00")
+    try:
+        return datetime.fromisoformat(normalised)
+    except ValueError:
+        return text  # type: ignore[return-value]
+
+
+ExactLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+ExactLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
+
+
+class _MarkLoader(yaml.SafeLoader):
+    """Composes nodes with their marks, for locating an error; no construction."""
+
+
+# A file may take the fast float path only when no number in it has more than 15 significant
+# digits or more than 2 decimals: then a float's repr is exactly the literal the person wrote.
+_UNSAFE_FOR_FLOAT = re.compile(rb"\.\d{3}|\d{14}\.|\d{16}|[0-9][eE][-+]?[0-9]")
+_ANCHOR = re.compile(rb"(?:^|[\s\[{,:-])&[^\s]")
+_YAML_RS_LINE = re.compile(r"line (\d+), column (\d+)")
+
+
+def decode_text(data: bytes, relpath: str) -> str:
+    """UTF-8 text; other bytes are an error at the line and column of the first bad byte."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        before = data[: error.start]
+        line = before.count(b"\n") + 1
+        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        raise _single(relpath, f"not UTF-8: byte 0x{data[error.start]:02x} cannot be read; save the file "
+                      "as UTF-8 (GBK and GB2312 are not accepted)", line, column) from None
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+def _exact_load(text: str, relpath: str) -> Any:
+    try:
+        return yaml.load(text, Loader=ExactLoader)  # noqa: S506 - ExactLoader is a SafeLoader
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        problem = error.problem or "YAML syntax error"
+        if error.context and "duplicate" not in problem:
+            problem = f"{error.context}: {problem}"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise _single(relpath, f"YAML: {problem}", line, column) from None
+    except yaml.YAMLError as error:
+        raise _single(relpath, f"YAML: {error}") from None
+    except RecursionError:
+        raise _single(relpath, f"YAML: nested deeper than {MAX_DEPTH} levels") from None
+
+
+def parse_yaml(data: bytes, relpath: str) -> Any:
+    """A YAML document as Python data, read as a person reads it; errors located."""
+    if len(data) > MAX_FILE_BYTES:
+        raise _single(relpath, f"file is {len(data) // 1024 // 1024} MB; a ledger file may hold at most "
+                      f"{MAX_FILE_BYTES // 1024 // 1024} MB")
+    text = decode_text(data, relpath)
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise _single(relpath, "contains a NUL character: not a text file", line)
+    if _UNSAFE_FOR_FLOAT.search(data) or _ANCHOR.search(data):
+        return _exact_load(text, relpath)
+    try:
+        return yaml_rs.loads(text, alias_limits=yaml_rs.AliasLimits(
+            max_total_replayed_events=10_000, max_replay_stack_depth=MAX_DEPTH))
+    except Exception as fast_error:  # yaml-rs has one error type; the exact loader says where
+        _exact_load(text, relpath)
+        # PyYAML read what yaml-rs refused (a YAML 1.2 corner): report yaml-rs's reason.
+        match = _YAML_RS_LINE.search(str(fast_error))
+        line, column = (int(match[1]), int(match[2])) if match else (1, 1)
+        message = str(fast_error).splitlines()[-1] if str(fast_error) else "YAML syntax error"
+        raise _single(relpath, f"YAML: {message}", line, column) from None
+
+
+# ---------------------------------------------------------------------------------------------
+# locating a validation error
+
+
+def _node_at(root: Any, loc: Sequence[int | str]) -> tuple[Any, list[str], bool]:
+    """Walk a pydantic error location down the node tree: (node, readable path, key missing)."""
+    node = root
+    path: list[str] = []
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if getattr(key_node, "value", None) == part:
+                    node = value_node
+                    path.append(str(part))
+                    break
+            else:
+                if isinstance(part, str) and part in _UNION_TAGS:
+                    continue  # the discriminated union's tag, not a key in the file
+                path.append(str(part))
+                return node, path, True
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+            path.append(f"[{part}]")
+        elif isinstance(part, str) and part in _UNION_TAGS:
+            continue
+        else:
+            path.append(f"[{part}]" if isinstance(part, int) else str(part))
+            return node, path, False
+    return node, path, False
+
+
+_UNION_TAGS = {"call", "visit", "wechat", "sms", "email", "letter", "payment", "credit", "plan",
+               "acknowledgment", "dispute", "resolve", "legal", "guarantor_demand", "status", "note",
+               "function-after", "function-before", "function-plain", "function-wrap",
+               "date", "datetime", "int", "str", "none", "list", "is-instance"}
+
+
+def _dotted(path: Iterable[str]) -> str:
+    out = ""
+    for part in path:
+        out += part if part.startswith("[") or not out else "." + part
+    return out
+
+
+def _key_node(root: Any, loc: Sequence[int | str]) -> Any:
+    parent, _, _ = _node_at(root, loc[:-1])
+    if isinstance(parent, yaml.MappingNode):
+        for key_node, _value in parent.value:
+            if key_node.value == loc[-1]:
+                return key_node
+    return parent
+
+
+def _message(error: Any, model_fields: Iterable[str]) -> str:
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        name = str(error["loc"][-1])
+        close = difflib.get_close_matches(name, list(model_fields), n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"unknown key '{name}'{hint}"
+    if kind == "missing":
+        return "required but missing"
+    if kind == "union_tag_invalid":
+        tag = (error.get("ctx") or {}).get("tag", "?")
+        close = difflib.get_close_matches(str(tag), list(EVENT_TYPES), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"unknown event type '{tag}' ({hint}known: {', '.join(EVENT_TYPES)})"
+    if kind == "union_tag_not_found":
+        return "an event needs a `type`"
+    text = str(error["msg"])
+    if text.startswith("Value error, "):
+        return text[len("Value error, "):]
+    if kind in ("string_type", "int_type", "int_parsing", "bool_type", "bool_parsing", "literal_error",
+                "list_type", "dict_type", "model_type", "model_attributes_type", "date_type",
+                "greater_than_equal", "less_than_equal", "too_short", "int_from_float"):
+        shown = value if not isinstance(value, dict | list) else type(value).__name__
+        return f"{text.rstrip('.').lower()}, got {shown!r}"
+    return text
+
+
+def _known_keys() -> list[str]:
+    """Every key of the format, for the did-you-mean hint on an unknown key."""
+    from dunning import model as formats
+
+    candidates: set[str] = set()
+    for cls in vars(formats).values():
+        if isinstance(cls, type) and issubclass(cls, formats.Strict) and cls is not formats.Strict:
+            candidates.update(f.alias or name for name, f in cls.model_fields.items())
+    return sorted(candidates)
+
+
+def locate_validation(error: ValidationError, text: str, relpath: str, model: type[Any]) -> LedgerErrors:
+    """Every pydantic error as `file:line:col: path: message`, the place read from the YAML marks."""
+    try:
+        root = yaml.compose(text, Loader=_MarkLoader)
+    except yaml.YAMLError:
+        root = None
+    located: list[LedgerError] = []
+    for item in error.errors():
+        loc = item["loc"]
+        if root is None:
+            located.append(LedgerError(relpath, 1, 1, f"{_dotted(str(p) for p in loc)}: {item['msg']}"))
+            continue
+        if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
+            loc = (*loc, "type")
+        if item["type"] == "extra_forbidden":
+            node = _key_node(root, loc)
+            _, path, _ = _node_at(root, loc)
+        else:
+            node, path, _missing = _node_at(root, loc)
+        mark = node.start_mark
+        where = _dotted(path)
+        message = _message(item, _known_keys())
+        located.append(LedgerError(relpath, mark.line + 1, mark.column + 1,
+                                   f"{where}: {message}" if where else message))
+    return LedgerErrors(located)
+
+
+# ---------------------------------------------------------------------------------------------
+# parsing the two kinds of file
+
+
+def _mapping(document: Any, relpath: str, what: str) -> dict[str, Any]:
+    if document is None:
+        raise _single(relpath, f"empty file: {what} needs at least `name:`" if what == "a debtor file"
+                      else f"empty file: {what} needs `format: 1` and `creditor:`")
+    if not isinstance(document, dict):
+        raise _single(relpath, f"{what} must be a mapping of keys, found a {type(document).__name__}")
+    return document
+
+
+def parse_debtor(data: bytes | str, relpath: str) -> Debtor:
+    """One debtor file's text as a validated `Debtor`; raises `LedgerErrors` with every error located."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    document = _mapping(parse_yaml(raw, relpath), relpath, "a debtor file")
+    keys = list(document)
+    try:
+        debtor = Debtor.model_validate(document)
+    except ValidationError as error:
+        raise locate_validation(error, decode_text(raw, relpath), relpath, Debtor) from None
+    if "events" in document and keys[-1] != "events":
+        root = yaml.compose(decode_text(raw, relpath), Loader=_MarkLoader)
+        node = _key_node(root, ["events"])
+        raise LedgerErrors([LedgerError(relpath, node.start_mark.line + 1, node.start_mark.column + 1,
+                                        f"events: must be the last key (found '{keys[-1]}' after it), so "
+                                        "new events can be appended at the end of the file")])
+    return debtor
+
+
+def parse_settings(data: bytes, relpath: str = SETTINGS_FILE) -> Settings:
+    document = _mapping(parse_yaml(data, relpath), relpath, "dunning.yaml")
+    try:
+        return Settings.model_validate(document)
+    except ValidationError as error:
+        raise locate_validation(error, decode_text(data, relpath), relpath, Settings) from None
+
+
+def load_settings(root: Path) -> Settings:
+    path = root / SETTINGS_FILE
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise _single(SETTINGS_FILE, f"cannot read: {error.strerror}") from None
+    return parse_settings(data)
+
+
+def debtor_path(root: Path, debtor_id: str) -> Path:
+    """The file of a debtor id; an id that is not a slug is refused (no `../` ever reaches the disk)."""
+    if not SLUG.fullmatch(debtor_id) or len(debtor_id) > 100:
+        raise _single(f"{DEBTORS_DIR}/{debtor_id}.yaml", f"not a debtor id: '{debtor_id}' (use lower-case "
+                      "letters, digits and '-', starting with a letter or digit)")
+    return root / DEBTORS_DIR / f"{debtor_id}.yaml"
+
+
+def load_debtor(root: Path, debtor_id: str) -> Debtor:
+    """One debtor, reading one file only (`show`, writes)."""
+    path = debtor_path(root, debtor_id)
+    relpath = f"{DEBTORS_DIR}/{debtor_id}.yaml"
+    if path.is_symlink():
+        raise _single(relpath, "is a symbolic link; debtor files must be plain files inside the ledger")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _single(relpath, f"unknown debtor '{debtor_id}' (no {relpath})") from None
+    except OSError as error:
+        raise _single(relpath, f"cannot read: {error.strerror}") from None
+    return parse_debtor(data, relpath)
+
+
+# ---------------------------------------------------------------------------------------------
+# the whole ledger
+
+
+@dataclass
+class Ledger:
+    root: Path
+    settings: Settings
+    debtors: dict[str, Debtor]
+    warnings: list[LedgerError] = field(default_factory=list)
+
+    def path_of(self, debtor_id: str) -> Path:
+        return self.root / DEBTORS_DIR / f"{debtor_id}.yaml"
+
+    def relpath(self, debtor_id: str) -> str:
+        return f"{DEBTORS_DIR}/{debtor_id}.yaml"
+
+
+def debtor_files(root: Path) -> list[tuple[str, Path]]:
+    """(id, path) of every `debtors/*.yaml`, sorted by id."""
+    folder = root / DEBTORS_DIR
+    if not folder.is_dir():
+        return []
+    with os.scandir(folder) as entries:
+        found = [(e.name[:-5], Path(e.path)) for e in entries if e.name.endswith(".yaml")]
+    return sorted(found)
+
+
+def load_ledger(root: Path, *, cache: bool = True, collect: bool = False) -> Ledger:
+    """Settings and every debtor, validated and cross-checked.
+
+    Raises `LedgerErrors` listing every error of the ledger, unless `collect` is set: then the
+    valid part is returned with the errors in `warnings` (for `check`).
+    """
+    from dunning import cache as debtor_cache
+    from dunning.checks import cross_checks
+
+    errors: list[LedgerError] = []
+    try:
+        settings = load_settings(root)
+    except LedgerErrors as settings_errors:
+        if not collect:
+            raise
+        errors.extend(settings_errors.errors)
+        settings = Settings.model_validate({"format": 1, "creditor": {"name": "?"}})
+    debtors, file_errors = debtor_cache.load_debtors(root, debtor_files(root), enabled=cache)
+    errors.extend(file_errors)
+    errors.extend(cross_checks(root, settings, debtors))
+    real = [e for e in errors if e.severity == "error"]
+    if real and not collect:
+        raise LedgerErrors(real)
+    ledger = Ledger(root, settings, debtors)
+    ledger.warnings = errors if collect else [e for e in errors if e.severity != "error"]
+    return ledger
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: a temporary file in the same folder, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        Path(temporary).replace(path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            Path(temporary).unlink()
+        raise
+    with contextlib.suppress(OSError):
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def contact_events(debtor: Debtor) -> list[ContactEvent]:
+    return [e for e in debtor.events if isinstance(e, ContactEvent)]
+
+
+__all__ = [
+    "Ledger",
+    "LedgerError",
+    "LedgerErrors",
+    "atomic_write",
+    "debtor_files",
+    "debtor_path",
+    "event_instant",
+    "find_ledger",
+    "load_debtor",
+    "load_ledger",
+    "load_settings",
+    "parse_debtor",
+    "parse_settings",
+    "parse_yaml",
+]
