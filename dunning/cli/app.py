@@ -5,6 +5,7 @@ from __future__ import annotations
 # Each command module registers its commands on `app` when imported; one line per module.
 from dunning.cli import age as _age  # noqa: F401
 from dunning.cli import check as _check  # noqa: F401
+from dunning.cli import deadlines as _deadlines  # noqa: F401
 from dunning.cli import init as _init  # noqa: F401
 from dunning.cli import show as _show  # noqa: F401
 from dunning.cli.base import app

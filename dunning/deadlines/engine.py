@@ -1,0 +1,698 @@
+"""The limitation engine: per open invoice, the events that count, walked through a rule set.
+
+The engine knows the ledger (which events are provable, which invoices they concern, which
+invoices a payment was applied to); a rule set (`cn.py`, `de.py`, ...) knows the law (when the
+period starts, which events restart it, what happens after it expired, how its last day rolls).
+Every result carries the steps a lawyer can follow by hand, including the events that did not
+count and why.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from typing import ClassVar
+from typing import Literal
+
+from dunning.balances import DebtorState
+from dunning.balances import InvoiceState
+from dunning.deadlines.calendars import NO_ROLL
+from dunning.deadlines.calendars import Calendar
+from dunning.deadlines.calendars import add_years
+from dunning.model import Acknowledgment
+from dunning.model import ContactEvent
+from dunning.model import Debtor
+from dunning.model import Dispute
+from dunning.model import Legal
+from dunning.model import Plan
+from dunning.model import Settings
+from dunning.model import Status
+from dunning.model import due_date
+from dunning.model import event_day
+from dunning.render import money_display
+
+Kind = Literal["limitation", "guarantee", "claims", "promise", "installment"]
+KINDS: tuple[str, ...] = ("limitation", "guarantee", "claims", "promise", "installment")
+DeadlineStatus = Literal["open", "expired", "waived", "met", "released"]
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One dated deadline with its rule and the steps that lead to its date.
+
+    `date` is None only for a limitation interrupted or suspended by a proceeding that is still
+    running: no last day can be named until it ends.
+    """
+
+    debtor: str
+    kind: str
+    invoice: str | None
+    date: date | None
+    days_left: int | None
+    status: str
+    provisional: bool
+    rule: str
+    basis: tuple[str, ...]
+    guarantor: str | None = None
+    amount: Decimal | None = None
+    currency: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        """The `deadlines[]` entry of cli.md (plus guarantor, amount and currency)."""
+        return {
+            "debtor": self.debtor,
+            "kind": self.kind,
+            "invoice": self.invoice,
+            "date": self.date.isoformat() if self.date else None,
+            "days_left": self.days_left,
+            "status": self.status,
+            "provisional": self.provisional,
+            "rule": self.rule,
+            "basis": list(self.basis),
+            "guarantor": self.guarantor,
+            "amount": str(self.amount.quantize(Decimal("0.01"))) if self.amount is not None else None,
+            "currency": self.currency,
+        }
+
+
+def days_left(day: date | None, as_of: date) -> int | None:
+    return None if day is None else (day - as_of).days
+
+
+def sort_key(deadline: Deadline) -> tuple[int, date, str, str, str]:
+    """By date (undated last), then debtor, kind and invoice."""
+    return (deadline.date is None, deadline.date or date.max, deadline.debtor, deadline.kind,
+            deadline.invoice or "")
+
+
+# ---------------------------------------------------------------------------------------------
+# the facts of one invoice
+
+
+# Fact kinds. A rule set decides which of them restart its period.
+DEMAND = "demand"  # a demand for payment that reached the debtor
+PROMISE = "promise"  # a promise to pay made in a provable contact
+PAYMENT = "payment"  # money applied to this invoice
+ACKNOWLEDGMENT = "acknowledgment"  # a signed acknowledgment of the debt
+PLAN = "plan"  # a signed instalment plan
+FILED = "filed"  # a legal action filed, or a claim filed in the debtor's bankruptcy
+JUDGMENT = "judgment"
+CONCLUDED = "concluded"
+DISPUTE = "dispute"
+TALK = "talk"  # a contact in which the debtor discussed the debt (negotiations, BGB 203)
+
+RESTART_ORDER = (PAYMENT, ACKNOWLEDGMENT, PLAN, PROMISE, DEMAND)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """Something that happened to one invoice and may count: on `day`, of `kinds`."""
+
+    day: date
+    kinds: frozenset[str]
+    what: str  # "letter delivered 2025-05-12"
+    last_installment: date | None = None
+    legal_kind: str | None = None
+    sequence: int = 0
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An event that did not count for this invoice, and why (advice for the user)."""
+
+    day: date
+    text: str
+    sequence: int = 0
+
+
+@dataclass
+class Track:
+    """One open invoice with everything the rule sets need."""
+
+    debtor_id: str
+    state: InvoiceState
+    original_due: date
+    performed: date | None
+    items: list[Fact | Skipped] = field(default_factory=list)
+    talks: list[date] = field(default_factory=list)  # contacts in which the debtor discussed the debt
+
+    @property
+    def id(self) -> str:
+        return self.state.id
+
+    @property
+    def due(self) -> date:
+        """The effective due date (a bankruptcy makes every invoice due on its day)."""
+        return self.state.due
+
+    def due_line(self) -> str:
+        if self.due != self.original_due:
+            return (f"due {self.original_due}, treated as due {self.due} by the debtor's bankruptcy "
+                    f"(Enterprise Bankruptcy Law Art. 46)")
+        return f"due {self.due}"
+
+
+@dataclass(frozen=True)
+class _Mark:
+    """One event's meaning, before it is handed to the invoices it concerns."""
+
+    index: int
+    moment: date  # the event's own day: which invoices were open then
+    day: date  # the day it counts from (a letter: its delivery)
+    kinds: frozenset[str]
+    what: str
+    cover: frozenset[str] | None  # the invoices it names; None: every invoice open at that moment
+    last_installment: date | None = None
+    legal_kind: str | None = None
+    skipped: str | None = None  # set when the event does not count, with the reason
+
+
+def _describe_contact(event: ContactEvent, day: date) -> str:
+    if event.type in ("call", "visit"):
+        proof = "recorded " if event.recorded else ""
+        if not event.recorded and event.evidence:
+            return f"{event.type} {day} (with evidence)"
+        return f"{proof}{event.type} {day}"
+    return f"{event.type} {day}"
+
+
+def _contact_marks(index: int, event: ContactEvent, day: date, as_of: date, currency: str) -> list[_Mark]:
+    marks: list[_Mark] = []
+    cover = frozenset(event.invoices) if event.invoices is not None else None
+    label = _describe_contact(event, day)
+    written = event.type in ("letter", "email", "sms", "wechat")
+    failed = event.outcome in ("no_answer", "wrong_contact", "left_message")
+    promised = event.promise is not None or event.outcome == "promise"
+
+    def skip(reason: str) -> None:
+        marks.append(_Mark(index, day, day, frozenset(), label, cover, skipped=reason))
+
+    if event.is_demand:
+        if event.outcome == "wrong_contact":
+            skip(f"{label} not counted as a demand: it went to a wrong contact, so it did not reach the debtor")
+        elif event.type == "letter":
+            if event.delivered is None:
+                skip(f"letter sent {day} not counted: no `delivered` date, nothing shows it reached the "
+                     f"debtor (advice: record the delivery date from the tracking or the signed receipt)")
+            elif event.delivered > as_of:
+                skip(f"letter sent {day} not counted as of {as_of}: delivered only on {event.delivered}")
+            else:
+                marks.append(_Mark(index, day, event.delivered, frozenset({DEMAND}),
+                                   f"letter delivered {event.delivered}", cover))
+        elif written:
+            reached = event.delivered or day
+            if reached > as_of:
+                skip(f"{label} not counted as of {as_of}: delivered only on {reached}")
+            else:
+                what = f"{event.type} {day}" + (f" (delivered {event.delivered})" if event.delivered and
+                                                 event.delivered != day else "")
+                marks.append(_Mark(index, day, reached, frozenset({DEMAND}), what, cover))
+        elif not event.provable:
+            skip(f"{event.type} {day} not counted as a demand: no recording or evidence, and a {event.type} "
+                 f"counts only where it can be proven (advice: record calls, or confirm the demand in writing)")
+        elif failed:
+            skip(f"{label} not counted as a demand: {event.outcome.replace('_', ' ') if event.outcome else ''}, "
+                 f"so it did not reach the debtor")
+        else:
+            marks.append(_Mark(index, day, day, frozenset({DEMAND}), label, cover))
+    elif not promised and not failed and event.outcome is not None:
+        if event.provable:
+            skip(f"{label} not counted as a demand: not marked `demand: true` (only a recorded demand counts; "
+                 f"the earlier, safer date)")
+        elif event.type in ("call", "visit"):
+            skip(f"{label} not counted: no recording or evidence, and not marked as a demand")
+
+    if promised:
+        terms = ""
+        if event.promise is not None:
+            shown = money_display(event.promise.amount, event.promise.currency or currency)
+            terms = f": pay {shown} by {event.promise.date}"
+        if event.provable:
+            merged = [m for m in marks if m.skipped is None and m.day == day]
+            if merged:
+                marks.remove(merged[0])
+                marks.append(_Mark(index, day, day, merged[0].kinds | {PROMISE},
+                                   f"{merged[0].what}, with a promise to pay{terms}", cover))
+            else:
+                marks.append(_Mark(index, day, day, frozenset({PROMISE}), f"promise in {label}{terms}", cover))
+        else:
+            skip(f"promise in {label}{terms} not counted: made in a {event.type} with no recording or "
+                 f"evidence, so it cannot be proven (advice: have the debtor confirm it in writing)")
+    return marks
+
+
+def _event_marks(debtor: Debtor, settings: Settings, as_of: date) -> list[_Mark]:
+    """Every non-money event up to as_of, as what it means for limitation."""
+    zone = settings.zone
+    marks: list[_Mark] = []
+    currency = debtor.currency or settings.currency
+    for index, event in enumerate(debtor.events):
+        day = event_day(event.at, zone)
+        if day > as_of:
+            continue
+        cover = frozenset(event.invoices) if event.invoices is not None else None
+        if isinstance(event, ContactEvent):
+            marks.extend(_contact_marks(index, event, day, as_of, currency))
+            if event.outcome in ("reached", "promise", "dispute"):
+                marks.append(_Mark(index, day, day, frozenset({TALK}), "", cover))
+        elif isinstance(event, Acknowledgment):
+            if event.signed:
+                marks.append(_Mark(index, day, day, frozenset({ACKNOWLEDGMENT}),
+                                   f"signed acknowledgment {day}", cover))
+            else:
+                marks.append(_Mark(index, day, day, frozenset(), f"acknowledgment {day}", cover,
+                                   skipped=f"acknowledgment {day} not counted: not signed (advice: have it "
+                                   f"signed and sealed, 签字盖章)"))
+        elif isinstance(event, Plan):
+            last = event.installments[-1].due
+            if event.signed:
+                marks.append(_Mark(index, day, day, frozenset({PLAN}),
+                                   f"signed instalment plan {day} (last instalment due {last})", cover,
+                                   last_installment=last))
+            else:
+                marks.append(_Mark(index, day, day, frozenset(), f"plan {day}", cover,
+                                   skipped=f"instalment plan {day} not counted: not signed by the debtor "
+                                   f"(advice: have it signed)"))
+        elif isinstance(event, Legal):
+            where = ", ".join(x for x in (event.court, event.case_no) if x)
+            where = f" ({where})" if where else ""
+            kinds = {"filed": FILED, "judgment": JUDGMENT, "concluded": CONCLUDED}[event.action]
+            name = {"suit": "suit", "arbitration": "arbitration", "payment_order": "payment order"}.get(
+                event.kind or "", "legal action")
+            marks.append(_Mark(index, day, day, frozenset({kinds}), f"{name} {event.action} {day}{where}", cover,
+                               legal_kind=event.kind))
+        elif isinstance(event, Status) and event.claim_filed is not None:
+            if event.claim_filed <= as_of:
+                marks.append(_Mark(index, day, event.claim_filed, frozenset({FILED}),
+                                   f"claim filed in the bankruptcy {event.claim_filed}", cover,
+                                   legal_kind="bankruptcy_claim"))
+        elif isinstance(event, Dispute):
+            marks.append(_Mark(index, day, day, frozenset({DISPUTE}), f"dispute {day}", cover))
+    return marks
+
+
+def _open_before(state: DebtorState) -> dict[str, list[tuple[tuple[date, int, int], Decimal]]]:
+    """Per invoice, the allocations in replay order: to tell what was open at an event."""
+    by_invoice: dict[str, list[tuple[tuple[date, int, int], Decimal]]] = {}
+    for allocation in state.allocations:
+        key = (allocation.day, 0 if allocation.carried else 1, allocation.event_index)
+        by_invoice.setdefault(allocation.invoice, []).append((key, allocation.amount))
+    return by_invoice
+
+
+def build_tracks(debtor_id: str, debtor: Debtor, settings: Settings, state: DebtorState,
+                 as_of: date) -> list[Track]:
+    """One track per open invoice, with its facts and the events that did not count."""
+    marks = _event_marks(debtor, settings, as_of)
+    allocated = _open_before(state)
+    payments: dict[int, list[tuple[str, Decimal, date, bool]]] = {}
+    for allocation in state.allocations:
+        if allocation.kind == "payment":
+            payments.setdefault(allocation.event_index, []).append(
+                (allocation.invoice, allocation.amount, allocation.day, allocation.carried))
+    originals = {i.id: i for i in debtor.invoices}
+    tracks = []
+    for invoice_state in state.open_invoices():
+        invoice = originals[invoice_state.id]
+        original_due = due_date(debtor, invoice)
+        track = Track(debtor_id, invoice_state, original_due, invoice.performed)
+        history = allocated.get(invoice_state.id, [])
+
+        def open_at(moment: date, index: int, state: InvoiceState = invoice_state,
+                    history: list[tuple[tuple[date, int, int], Decimal]] = history) -> bool:
+            if state.issued > moment:
+                return False
+            taken = sum((amount for key, amount in history if key < (moment, 1, index)), Decimal(0))
+            return state.amount - taken > 0
+
+        sequence = 0
+        items: list[tuple[int, Fact | Skipped]] = []
+        for mark in marks:
+            concerned = (invoice_state.id in mark.cover) if mark.cover is not None else open_at(mark.moment,
+                                                                                                 mark.index)
+            sequence += 1
+            if mark.kinds == {TALK}:
+                if concerned:
+                    track.talks.append(mark.day)
+                continue
+            if not concerned:
+                if mark.cover is not None and mark.skipped is None and invoice_state.issued <= mark.moment \
+                        and mark.kinds - {DISPUTE}:
+                    names = ", ".join(sorted(mark.cover))
+                    items.append((mark.index, Skipped(mark.day, f"{mark.what} concerns {names} only: "
+                                                       f"no effect on this invoice", sequence)))
+                continue
+            if mark.skipped is not None:
+                items.append((mark.index, Skipped(mark.day, mark.skipped, sequence)))
+            else:
+                items.append((mark.index, Fact(mark.day, mark.kinds, mark.what, mark.last_installment,
+                                               mark.legal_kind, sequence)))
+        for index, applied in payments.items():
+            event = debtor.events[index]
+            pay_day = event_day(event.at, settings.zone)
+            mine = [a for a in applied if a[0] == invoice_state.id]
+            sequence += 1
+            if not mine:
+                if invoice_state.issued <= pay_day and any(not a[3] for a in applied):
+                    names = ", ".join(sorted({a[0] for a in applied}))
+                    items.append((index, Skipped(pay_day, f"payment {pay_day} was applied to {names}, not to "
+                                                 f"this invoice: no effect on it", sequence)))
+                continue
+            for _, amount, day, carried in mine:
+                shown = money_display(amount, invoice_state.currency)
+                if carried:
+                    items.append((index, Skipped(day, f"credit left from the payment of {pay_day} applied "
+                                                 f"{shown} to this invoice on its issue day {day}: not a "
+                                                 f"payment of this invoice by the debtor, no effect", sequence)))
+                else:
+                    items.append((index, Fact(day, frozenset({PAYMENT}),
+                                              f"payment {day}, {shown} applied to this invoice", None, None,
+                                              sequence)))
+        items.sort(key=lambda pair: (pair[1].day, pair[0], pair[1].sequence))
+        track.items = [item for _, item in items]
+        tracks.append(track)
+    return tracks
+
+
+# ---------------------------------------------------------------------------------------------
+# rule sets
+
+
+class UnknownJurisdiction(ValueError):
+    """A jurisdiction code with no rule set."""
+
+
+LegalEffect = Literal["interrupt", "suspend", "stop"]
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a period starts and its last day before any event or roll."""
+
+    accrual: date  # events before this day do not touch the period
+    end: date
+    line: str
+
+
+class RuleSet:
+    """A limitation rule set: one jurisdiction's period, start, restarts, revival and roll.
+
+    Subclasses set the class attributes and override `start` (and `anew`, `after_proceeding`,
+    `notes`) where their law differs. Texts are the basis lines a lawyer reads.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    rule: ClassVar[str]  # the `rule` field: "CN Civil Code Art. 188, 195, 203"
+    years: ClassVar[int]
+    # fact kind -> why it restarts the period here (with its citation)
+    restarts: ClassVar[Mapping[str, str]] = {}
+    # fact kind -> why it does not, where the user might expect it to
+    not_counted: ClassVar[Mapping[str, str]] = {}
+    # fact kind -> why, after expiry, it waives the defence; empty: a barred debt never revives
+    revives: ClassVar[Mapping[str, str]] = {}
+    revive_cite: ClassVar[str] = ""
+    revive_advice: ClassVar[str] = ""  # "a payment, a signed acknowledgment or a signed plan"
+    no_revival: ClassVar[str] = "does not revive the barred claim"
+    legal: ClassVar[LegalEffect] = "interrupt"
+    legal_cite: ClassVar[str] = ""
+    judgment_note: ClassVar[str] = ("the proceeding is taken as running until it is recorded as `concluded`; "
+                                    "a judgment has its own enforcement period, not computed here")
+    long_stop_years: ClassVar[int | None] = None
+    long_stop_cite: ClassVar[str] = ""
+    long_stop_rolls: ClassVar[bool] = False
+    instalments_cite: ClassVar[str | None] = None  # the period of an instalment debt runs from the last one
+    guarantees: ClassVar[bool] = False  # PRC guarantee periods apply
+    claims_rule: ClassVar[str] = "claims deadline set in the insolvency proceeding"
+
+    @property
+    def calendar(self) -> Calendar:
+        return NO_ROLL
+
+    def start(self, track: Track) -> Start:
+        due = track.due
+        end = self.anew(due)
+        return Start(due, end, f"{track.due_line()}: {self.years} years from it, ending {end}")
+
+    def anew(self, day: date) -> date:
+        """The last day (before the roll) of a full period that runs anew from an event on `day`:
+        the day itself is not counted, so it is the corresponding day `years` later."""
+        return add_years(day, self.years)
+
+    def after_proceeding(self, end: date, filed: date, concluded: date) -> tuple[date, str]:
+        """The last day once a proceeding that interrupted or suspended the period has ended."""
+        new_end = self.anew(concluded)
+        return new_end, f"the period runs anew from the end of the proceeding ({self.legal_cite}), ending {new_end}"
+
+    def notes(self, track: Track) -> list[str]:
+        """Extra advice lines at the end of the basis."""
+        return []
+
+
+RULE_SETS: dict[str, RuleSet] = {}
+_NOT_RULE_MODULES = frozenset({"engine", "calendars", "guarantees", "other"})
+_discovered = False
+
+
+def register(rules: RuleSet) -> RuleSet:
+    """Called by each rule-set module with its instance: `RULES = register(Germany())`."""
+    RULE_SETS[rules.code] = rules
+    return rules
+
+
+def _discover() -> None:
+    """Import every module of this package: each rule-set module registers itself. Adding a
+    jurisdiction is one new file, nothing else changes."""
+    global _discovered
+    if _discovered:
+        return
+    import dunning.deadlines as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name not in _NOT_RULE_MODULES:
+            importlib.import_module(f"dunning.deadlines.{module.name}")
+    _discovered = True
+
+
+def known_jurisdictions() -> list[str]:
+    _discover()
+    return sorted(RULE_SETS)
+
+
+def rule_set(code: str) -> RuleSet:
+    """The rule set of a jurisdiction code; `UnknownJurisdiction` names the known ones."""
+    _discover()
+    try:
+        return RULE_SETS[code]
+    except KeyError:
+        raise UnknownJurisdiction(f"unknown jurisdiction '{code}': no limitation rules for it "
+                                  f"(known: {', '.join(sorted(RULE_SETS))})") from None
+
+
+def jurisdiction_of(debtor: Debtor, settings: Settings) -> str:
+    """The debtor's own `jurisdiction`, else the ledger's."""
+    return debtor.jurisdiction or settings.jurisdiction
+
+
+# ---------------------------------------------------------------------------------------------
+# the walk
+
+
+@dataclass
+class _Walk:
+    rules: RuleSet
+    track: Track
+    end: date
+    lines: list[str]
+    cites: list[str] = field(default_factory=list)
+    state: Literal["running", "pending", "stopped"] = "running"
+    waived: bool = False
+    expired_noted: bool = False
+    floor: date | None = None  # instalment plans: the period runs from the last instalment
+    filed: Fact | None = None
+    stopped_at: date | None = None
+    legal_seen: bool = False
+
+    def cite(self, text: str) -> None:
+        if text and text not in self.cites:
+            self.cites.append(text)
+
+
+def _kinds(fact: Fact, wanted: Iterable[str]) -> list[str]:
+    chosen = set(wanted)
+    return [k for k in (*RESTART_ORDER, FILED, JUDGMENT, CONCLUDED, DISPUTE) if k in fact.kinds and k in chosen]
+
+
+def _restart(walk: _Walk, fact: Fact, hits: Sequence[str], reasons: Mapping[str, str]) -> None:
+    rules = walk.rules
+    if PLAN in hits and rules.instalments_cite and fact.last_installment is not None:
+        if walk.floor is not None and walk.floor != fact.last_installment:
+            walk.lines.append(f"the plan of {fact.day} replaces the earlier plan: its last instalment "
+                              f"({fact.last_installment}) now sets the start (the safer reading)")
+        walk.floor = fact.last_installment
+    start = fact.day
+    why = reasons[hits[0]]
+    if walk.floor is not None and walk.floor > start:
+        start = walk.floor
+        why += f"; the plan's instalments run until {walk.floor}, and the period of an instalment debt " \
+               f"runs from the last instalment's due date ({rules.instalments_cite})"
+        walk.cite(rules.instalments_cite or "")
+    new_end = rules.anew(start)
+    line = f"{fact.what}: {why}: runs anew from {start}, ending {new_end}"
+    if new_end < walk.end:
+        line += f" (earlier than the {walk.end} it replaces; the earlier date is kept, the safer reading)"
+    walk.lines.append(line)
+    walk.end = new_end
+
+
+def _handle(walk: _Walk, fact: Fact, accrual: date) -> None:
+    rules = walk.rules
+    lines = walk.lines
+    if fact.day < accrual:
+        if fact.kinds - {DISPUTE}:
+            lines.append(f"{fact.what}: before the period began on {accrual}: no effect on it")
+        return
+    if walk.state == "stopped":
+        lines.append(f"{fact.what}: no effect: the action was already brought in time")
+        return
+    if walk.state == "pending":
+        assert walk.filed is not None
+        if CONCLUDED in fact.kinds:
+            new_end, text = rules.after_proceeding(walk.end, walk.filed.day, fact.day)
+            lines.append(f"{fact.what}: {text}")
+            walk.end = new_end
+            walk.state = "running"
+            walk.filed = None
+        elif JUDGMENT in fact.kinds:
+            lines.append(f"{fact.what}: {rules.judgment_note}")
+        elif fact.kinds - {DISPUTE}:
+            lines.append(f"{fact.what}: while the proceeding runs: no further effect")
+        return
+    last = rules.calendar.roll(walk.end).day
+    if fact.day > last:
+        if not walk.expired_noted:
+            lines.append(f"the period expired at the end of {last}" + (" (the waived period too)"
+                                                                        if walk.waived else ""))
+            walk.expired_noted = True
+        revive = _kinds(fact, rules.revives)
+        if revive:
+            walk.waived = True
+            walk.expired_noted = False
+            walk.end = rules.anew(fact.day)
+            walk.cite(rules.revive_cite)
+            lines.append(f"{fact.what}, after expiry: {rules.revives[revive[0]]}: the tool shows it as "
+                         f"waived and does not reopen the old period; counted anew from {fact.day}, a claim "
+                         f"should be brought by {walk.end} (before the roll) at the latest")
+        elif fact.kinds & {PAYMENT, ACKNOWLEDGMENT, PLAN, PROMISE, DEMAND, FILED}:
+            lines.append(f"{fact.what}, after expiry: {rules.no_revival}")
+        return
+    if FILED in fact.kinds:
+        walk.legal_seen = True
+        if rules.legal == "stop":
+            walk.state = "stopped"
+            walk.stopped_at = last
+            lines.append(f"{fact.what}, within the period ending {last}: the action was brought in time "
+                         f"({rules.legal_cite})")
+        else:
+            walk.state = "pending"
+            walk.filed = fact
+            verb = "interrupted" if rules.legal == "interrupt" else "suspended"
+            lines.append(f"{fact.what}: the period is {verb} while the proceeding runs ({rules.legal_cite})")
+        return
+    if CONCLUDED in fact.kinds or JUDGMENT in fact.kinds:
+        lines.append(f"{fact.what}: not counted: no filing of this action is recorded before it "
+                     f"(advice: record the `legal` event with `action: filed`)")
+        return
+    if DISPUTE in fact.kinds and len(fact.kinds) == 1:
+        lines.append(f"{fact.what}: a dispute neither interrupts nor suspends the period")
+        return
+    hits = _kinds(fact, rules.restarts)
+    if walk.waived:
+        revive = [k for k in hits if k in rules.revives]
+        if revive:
+            _restart(walk, fact, revive, rules.revives)
+        elif hits:
+            lines.append(f"{fact.what}: not counted after the waiver (only what would waive the defence "
+                         f"again counts: the safer reading)")
+        return
+    if hits:
+        _restart(walk, fact, hits, rules.restarts)
+        return
+    missing = _kinds(fact, rules.not_counted)
+    if missing:
+        lines.append(f"{fact.what}: not counted: {rules.not_counted[missing[0]]}")
+
+
+def limitation_deadline(track: Track, rules: RuleSet, as_of: date) -> Deadline:
+    """The limitation deadline of one open invoice under one rule set."""
+    start = rules.start(track)
+    walk = _Walk(rules, track, start.end, [start.line])
+    for item in track.items:
+        if isinstance(item, Skipped):
+            walk.lines.append(item.text)
+        else:
+            _handle(walk, item, start.accrual)
+    walk.lines.extend(rules.notes(track))
+    provisional = False
+    rule = rules.rule
+    final: date | None
+    if walk.state == "pending":
+        assert walk.filed is not None
+        final = None
+        status = "open"
+        walk.lines.append(f"no last day while the proceeding filed {walk.filed.day} runs; it is counted again "
+                          f"once it ends (advice: record the `legal` event with `action: concluded`)")
+    elif walk.state == "stopped":
+        final = walk.stopped_at
+        status = "met"
+    else:
+        rolled = rules.calendar.roll(walk.end)
+        walk.lines.extend(rolled.notes)
+        final = rolled.day
+        provisional = rolled.provisional
+        if rules.long_stop_years and not walk.legal_seen:
+            cap = add_years(track.due, rules.long_stop_years)
+            if rules.long_stop_rolls:
+                cap_rolled = rules.calendar.roll(cap)
+                cap, cap_provisional = cap_rolled.day, cap_rolled.provisional
+            else:
+                cap_provisional = False
+            if cap < final:
+                walk.lines.append(f"capped by the {rules.long_stop_years}-year long-stop from the due date "
+                                  f"{track.due} ({rules.long_stop_cite}): {cap}")
+                final, provisional = cap, cap_provisional
+                walk.cite(rules.long_stop_cite)
+        if final < as_of:
+            status = "expired"
+            if rules.revives:
+                advice = (f"{rules.revive_advice} would waive the defence ({rules.revive_cite}); the tool "
+                          f"then shows the invoice as waived")
+            else:
+                advice = rules.no_revival
+            walk.lines.append(f"expired: the last day {final} has passed and the debtor may refuse to pay "
+                              f"(advice: {advice})")
+        elif walk.waived:
+            status = "waived"
+        else:
+            status = "open"
+    if walk.cites:
+        rule = f"{rule}; {'; '.join(walk.cites)}"
+    return Deadline(track.debtor_id, "limitation", track.id, final, days_left(final, as_of), status,
+                    provisional, rule, tuple(walk.lines), amount=track.state.open,
+                    currency=track.state.currency)
+
+
+# ---------------------------------------------------------------------------------------------
+# small helpers the rule sets share
+
+
+def end_of_year(day: date) -> date:
+    return date(day.year, 12, 31)
