@@ -6,7 +6,10 @@ from __future__ import annotations
 from dunning.cli import age as _age  # noqa: F401
 from dunning.cli import check as _check  # noqa: F401
 from dunning.cli import deadlines as _deadlines  # noqa: F401
+from dunning.cli import gitcmds as _gitcmds  # noqa: F401
+from dunning.cli import history as _history  # noqa: F401
 from dunning.cli import init as _init  # noqa: F401
+from dunning.cli import log as _log  # noqa: F401
 from dunning.cli import show as _show  # noqa: F401
 from dunning.cli.base import app
 
