@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any
 from typing import Literal
 
@@ -37,6 +38,7 @@ from dunning.model import event_day
 from dunning.model import event_instant
 
 CURRENT = "current"
+_ROW_ORDER = attrgetter("id", "currency")
 GROUPINGS = ("debtor", "invoice", "collector", "industry", "region")
 Grouping = Literal["debtor", "invoice", "collector", "industry", "region"]
 
@@ -85,7 +87,7 @@ def buckets_of(settings: Settings) -> Buckets:
 # rows
 
 
-@dataclass
+@dataclass(slots=True)
 class DebtorRow:
     """One debtor in one currency."""
 
@@ -179,17 +181,6 @@ class AgingReport:
         return document
 
 
-class _Sums:
-    __slots__ = ("by_bucket", "days", "disputed", "invoices", "open")
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.by_bucket = dict.fromkeys(names, ZERO)
-        self.open = ZERO
-        self.disputed = ZERO
-        self.days: int | None = None
-        self.invoices = 0
-
-
 def debtor_rows(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date, *,
                 include_all: bool = False, state: DebtorState | None = None) -> list[DebtorRow]:
     """The debtor's aging rows, one per currency with an open amount or unapplied credit."""
@@ -197,38 +188,47 @@ def debtor_rows(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date,
     if state is None:
         state = debtor_state(debtor, settings, as_of)
     names = buckets.names
-    sums: dict[str, _Sums] = {}
+    bounds = buckets.bounds
+    rows: dict[str, DebtorRow] = {}
+
+    def new_row(currency: str) -> DebtorRow:
+        return DebtorRow(debtor_id, debtor.name, debtor.collector, debtor.industry, debtor.region, currency,
+                         CURRENT, None, ZERO, dict.fromkeys(names, ZERO), ZERO, ZERO, 0)
+
     for invoice in state.invoices:
         amount = invoice.open
         if not amount:
             continue
         days = (as_of - invoice.due).days
-        acc = sums.get(invoice.currency)
-        if acc is None:
-            acc = sums[invoice.currency] = _Sums(names)
-        acc.by_bucket[buckets.of(days)] += amount
-        acc.open += amount
-        acc.invoices += 1
-        if acc.days is None or days > acc.days:
-            acc.days = days
+        row = rows.get(invoice.currency)
+        if row is None:
+            row = rows[invoice.currency] = new_row(invoice.currency)
+        bucket = CURRENT
+        if days > 0:  # Buckets.of, inlined: this loop runs for every open invoice of the ledger
+            for bound, bucket in bounds:  # noqa: B007 - the last bucket is open-ended
+                if bound is None or days <= bound:
+                    break
+        row.by_bucket[bucket] += amount
+        row.open += amount
+        row.invoices += 1
+        if row.days_overdue is None or days > row.days_overdue:
+            row.days_overdue = days
+            row.bucket = bucket
         if invoice.disputed:
-            acc.disputed += amount
+            row.disputed += amount
     unapplied = state.unapplied
-    if not sums and not unapplied:
+    if not rows and not unapplied:
         if not include_all:
             return []
-        sums[state.currency] = _Sums(names)
-    for currency in unapplied:
-        if currency not in sums:
-            sums[currency] = _Sums(names)
-    rows = []
-    for currency in sorted(sums):
-        acc = sums[currency]
-        rows.append(DebtorRow(debtor_id, debtor.name, debtor.collector, debtor.industry, debtor.region,
-                              currency, buckets.of(acc.days) if acc.days is not None else CURRENT,
-                              acc.days, acc.open, acc.by_bucket, unapplied.get(currency, ZERO),
-                              acc.disputed, acc.invoices))
-    return rows
+        rows[state.currency] = new_row(state.currency)
+    for currency, credit in unapplied.items():
+        row = rows.get(currency)
+        if row is None:
+            row = rows[currency] = new_row(currency)
+        row.unapplied = credit
+    if len(rows) == 1:
+        return list(rows.values())
+    return [rows[currency] for currency in sorted(rows)]
 
 
 def invoice_rows(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date,
@@ -321,7 +321,7 @@ def aging(debtors: Mapping[str, Debtor], settings: Settings, as_of: date, *, by:
         rows.extend(debtor_rows(debtor_id, debtor, settings, as_of, include_all=include_all))
     if bucket is not None:
         rows = [r for r in rows if r.bucket == bucket]
-    rows.sort(key=lambda r: (r.id, r.currency))
+    rows.sort(key=_ROW_ORDER)
     if by == "debtor":
         return AgingReport(as_of, buckets, by, rows, _totals(rows, buckets, with_credit=True))
     groups = _groups(rows, by, buckets)

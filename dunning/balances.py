@@ -40,7 +40,9 @@ from datetime import date
 from datetime import datetime
 from datetime import timedelta
 from decimal import Decimal
+from operator import attrgetter
 from typing import Literal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from dunning.model import ContactEvent
@@ -71,18 +73,25 @@ class InvoiceState:
     __slots__ = ("amount", "credited", "currency", "disputed", "due", "id", "invoice", "issued", "live",
                  "open", "paid")
 
-    def __init__(self, invoice: Invoice, due: date, currency: str) -> None:
+    def __init__(self, invoice: Invoice, invoice_id: str, issued: date, due: date, currency: str,
+                 amount: Decimal) -> None:
+        # The values come in already read: attribute reads on pydantic models cost 3x a plain
+        # object's, and this runs for every invoice of the ledger.
         self.invoice = invoice
-        self.id = invoice.id
-        self.issued = invoice.issued
+        self.id = invoice_id
+        self.issued = issued
         self.due = due
         self.currency = currency
-        self.amount = invoice.amount
+        self.amount = amount
         self.paid = ZERO
         self.credited = ZERO
-        self.open = invoice.amount
+        self.open = amount
         self.disputed = False
         self.live = False  # issued as of the event being replayed
+
+    @classmethod
+    def of(cls, invoice: Invoice, due: date, currency: str) -> InvoiceState:
+        return cls(invoice, invoice.id, invoice.issued, due, currency, invoice.amount)
 
     @property
     def contract(self) -> str | None:
@@ -98,8 +107,7 @@ class InvoiceState:
                 f"{' disputed' if self.disputed else ''})")
 
 
-@dataclass(frozen=True, slots=True)
-class Allocation:
+class Allocation(NamedTuple):
     """Which event's money went to which invoice, on which day.
 
     `carried` is set when the money had been waiting as unapplied credit and was applied on `day`,
@@ -114,8 +122,7 @@ class Allocation:
     carried: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class PaymentRecord:
+class PaymentRecord(NamedTuple):
     """A payment as the replay saw it: its day, its event index, its resolved currency."""
 
     event_index: int
@@ -124,7 +131,7 @@ class PaymentRecord:
     amount: Decimal
 
 
-@dataclass
+@dataclass(slots=True)
 class DebtorState:
     """A debtor's money as of `as_of`."""
 
@@ -189,8 +196,10 @@ def _day(at: date | datetime, zone: ZoneInfo) -> date:
     return at.astimezone(zone).date()
 
 
-def _order(state: InvoiceState) -> tuple[date, str]:
-    return state.due, state.id
+_BY_DUE = attrgetter("due", "id")
+# NamedTuple construction goes through a Python-level __new__; tuple.__new__ builds the same object in C.
+_new_tuple = tuple.__new__
+_BY_ISSUE = attrgetter("issued")
 
 
 def debtor_currency(debtor: Debtor, settings: Settings) -> str:
@@ -208,136 +217,142 @@ class _Unapplied:
     amount: Decimal
 
 
-class _Replay:
-    """The events of one debtor replayed in time order up to as_of."""
+def _allocate(states: list[InvoiceState], allocations: list[Allocation], currency: str, amount: Decimal,
+              day: date, index: int, kind: AllocationKind, named: InvoiceState | None,
+              carried: bool = False) -> Decimal:
+    """The named invoice first, then the open invoices of the currency oldest due first (`states` is
+    in that order); returns what is left over."""
+    payment = kind == "payment"
+    for state in states if named is None else (named, *states):
+        if state.open and state.live and state.currency == currency:
+            open_amount = state.open
+            take = amount if amount < open_amount else open_amount
+            state.open = open_amount - take
+            if payment:
+                state.paid += take
+            else:
+                state.credited += take
+            allocations.append(_new_tuple(Allocation, (index, day, state.id, take, kind, carried)))
+            amount -= take
+            if not amount:
+                break
+    return amount
 
-    __slots__ = ("allocations", "by_id", "currency", "debtor", "issue_queue", "next_issue", "pool",
-                 "states")
 
-    def __init__(self, debtor: Debtor, states: list[InvoiceState], currency: str) -> None:
-        self.debtor = debtor
-        self.states = states  # effective due order
-        self.by_id = {s.id: s for s in states}
-        self.issue_queue = sorted(states, key=lambda s: s.issued)
-        self.next_issue = 0
-        self.currency = currency
-        self.allocations: list[Allocation] = []
-        self.pool: dict[str, list[_Unapplied]] = {}  # per currency, oldest first
+def _apply_pool(pool: dict[str, list[_Unapplied]], states: list[InvoiceState],
+                allocations: list[Allocation], day: date) -> None:
+    """Newly issued invoices take up the credit waiting in their currency, oldest credit first."""
+    by_id = {s.id: s for s in states}
+    for currency, entries in list(pool.items()):
+        for entry in entries:
+            if entry.amount:
+                named = by_id.get(entry.invoice) if entry.invoice is not None else None
+                entry.amount = _allocate(states, allocations, currency, entry.amount, day, entry.event_index,
+                                         entry.kind, named, carried=True)
+        left = [e for e in entries if e.amount]
+        if left:
+            pool[currency] = left
+        else:
+            del pool[currency]
 
-    def issue_until(self, day: date) -> None:
-        queue = self.issue_queue
-        k = self.next_issue
-        if k >= len(queue) or queue[k].issued > day:
-            return
-        while k < len(queue) and queue[k].issued <= day:
+
+def _issue(queue: list[InvoiceState], k: int, day: date, pool: dict[str, list[_Unapplied]],
+           states: list[InvoiceState], allocations: list[Allocation]) -> int:
+    """Issue the invoices of `queue` (in issue order) from `k` up to `day`, one issue day at a time so
+    that waiting credit goes to them on their own issue day; returns the next index to issue."""
+    waiting = len(queue)
+    while k < waiting and queue[k].issued <= day:
+        issue_day = queue[k].issued
+        while k < waiting and queue[k].issued == issue_day:
             queue[k].live = True
             k += 1
-        self.next_issue = k
-        if self.pool:
-            self._apply_pool(day)
+        if pool:
+            _apply_pool(pool, states, allocations, issue_day)
+    return k
 
-    def _apply_pool(self, day: date) -> None:
-        for currency, entries in list(self.pool.items()):
-            for entry in entries:
-                entry.amount = self.apply(currency, entry.amount, day, entry.event_index, entry.kind,
-                                          entry.invoice, carried=True)
-            left = [e for e in entries if e.amount]
-            if left:
-                self.pool[currency] = left
-            else:
-                del self.pool[currency]
 
-    def _put(self, state: InvoiceState, amount: Decimal, day: date, index: int, kind: AllocationKind,
-             carried: bool) -> Decimal:
-        take = amount if amount < state.open else state.open
-        state.open -= take
-        if kind == "payment":
-            state.paid += take
-        else:
-            state.credited += take
-        self.allocations.append(Allocation(index, day, state.id, take, kind, carried))
-        return amount - take
-
-    def apply(self, currency: str, amount: Decimal, day: date, index: int, kind: AllocationKind,
-              named: str | None, *, carried: bool = False) -> Decimal:
-        """Named invoice first, then oldest due first; returns what is left over."""
-        if named is not None:
-            state = self.by_id.get(named)
-            if state is not None and state.live and state.open > 0 and state.currency == currency:
-                amount = self._put(state, amount, day, index, kind, carried)
-        if amount:
-            for state in self.states:
-                if state.open > 0 and state.live and state.currency == currency:
-                    amount = self._put(state, amount, day, index, kind, carried)
-                    if not amount:
-                        break
-        return amount
-
-    def keep(self, currency: str, amount: Decimal, index: int, kind: AllocationKind,
-             named: str | None) -> None:
-        self.pool.setdefault(currency, []).append(_Unapplied(index, kind, named, amount))
-
-    def invoice_currency(self, invoice_id: str | None) -> str | None:
-        if invoice_id is None:
-            return None
-        state = self.by_id.get(invoice_id)
-        if state is not None:
-            return state.currency
-        # Named invoice not issued as of as_of (or unknown): its currency is still on file.
-        for invoice in self.debtor.invoices:
-            if invoice.id == invoice_id:
-                return invoice.currency or self.currency
-        return None
+def _invoice_currency(debtor: Debtor, states: list[InvoiceState], invoice_id: str | None,
+                      currency: str) -> tuple[InvoiceState | None, str | None]:
+    """The named invoice's state (when issued as of as_of) and its currency (from the file otherwise)."""
+    if invoice_id is None:
+        return None, None
+    for state in states:
+        if state.id == invoice_id:
+            return state, state.currency
+    for invoice in debtor.invoices:
+        if invoice.id == invoice_id:
+            return None, invoice.currency or currency
+    return None, None
 
 
 def debtor_state(debtor: Debtor, settings: Settings, as_of: date) -> DebtorState:
     """The debtor's invoices, credit, disputes and status as of `as_of`, from the dated events alone."""
+    # This runs once per debtor in `dunning age` over 100k debtors: locals and inlined steps on
+    # purpose, rare cases (early credit, bankruptcy, disputes) in helpers.
     terms = _terms(settings)
     zone = terms.zone
     currency = debtor.currency or terms.currency
-    terms_days = timedelta(days=debtor.terms_days or 0)
+    terms_days = None
     states = []
     for invoice in debtor.invoices:
-        if invoice.issued <= as_of:
-            due = invoice.due if invoice.due is not None else invoice.issued + terms_days
-            states.append(InvoiceState(invoice, due, invoice.currency or currency))
-    states.sort(key=_order)
+        issued = invoice.issued
+        if issued <= as_of:
+            due = invoice.due
+            if due is None:
+                if terms_days is None:
+                    terms_days = timedelta(days=debtor.terms_days or 0)
+                due = issued + terms_days
+            states.append(InvoiceState(invoice, invoice.id, issued, due, invoice.currency or currency,
+                                       invoice.amount))
+    states.sort(key=_BY_DUE)
+    queue = sorted(states, key=_BY_ISSUE)
+    waiting = len(queue)  # invoices not yet issued at the point of the replay
+    issued_upto = 0
 
-    relevant: list[tuple[date, int]] = []
     events = debtor.events
+    relevant: list[tuple[date, int]] = []
     for index, event in enumerate(events):
         if event.type in _MONEY_EVENTS:
-            day = _day(event.at, zone)
+            at = event.at
+            day = at if type(at) is date else _day(at, zone)
             if day <= as_of:
                 relevant.append((day, index))
     # Files keep events in time order (`check` enforces it); sorting makes a stray one harmless.
     relevant.sort()
 
-    replay = _Replay(debtor, states, currency)
+    allocations: list[Allocation] = []
     payments: list[PaymentRecord] = []
+    pool: dict[str, list[_Unapplied]] = {}
     status = "active"
     bankrupt_on: date | None = None
     disputed: dict[str, date] = {}
     for day, index in relevant:
-        replay.issue_until(day)
+        if issued_upto < waiting and queue[issued_upto].issued <= day:
+            issued_upto = _issue(queue, issued_upto, day, pool, states, allocations)
         event = events[index]
         if isinstance(event, Payment):
-            named = event.invoice
-            pay_currency = event.currency or replay.invoice_currency(named) or currency
-            payments.append(PaymentRecord(index, day, pay_currency, event.amount))
-            rest = replay.apply(pay_currency, event.amount, day, index, "payment", named)
+            named_id = event.invoice
+            amount = event.amount
+            if named_id is None:
+                named = None
+                pay_currency = event.currency or currency
+            else:
+                named, named_currency = _invoice_currency(debtor, states, named_id, currency)
+                pay_currency = event.currency or named_currency or currency
+            payments.append(_new_tuple(PaymentRecord, (index, day, pay_currency, amount)))
+            rest = _allocate(states, allocations, pay_currency, amount, day, index, "payment", named)
             if rest:
-                replay.keep(pay_currency, rest, index, "payment", named)
+                pool.setdefault(pay_currency, []).append(_Unapplied(index, "payment", named_id, rest))
         elif isinstance(event, Credit):
-            named = event.invoice
-            credit_currency = replay.invoice_currency(named) or currency
-            rest = replay.apply(credit_currency, event.amount, day, index, "credit", named)
+            named, named_currency = _invoice_currency(debtor, states, event.invoice, currency)
+            credit_currency = named_currency or currency
+            rest = _allocate(states, allocations, credit_currency, event.amount, day, index, "credit", named)
             if rest:
-                replay.keep(credit_currency, rest, index, "credit", named)
+                pool.setdefault(credit_currency, []).append(_Unapplied(index, "credit", event.invoice, rest))
         elif isinstance(event, Dispute):
             named_ids = event.invoices
             if named_ids is None:
-                named_ids = [s.id for s in states if s.live and s.open > 0]
+                named_ids = [s.id for s in states if s.live and s.open]
             for invoice_id in named_ids:
                 disputed.setdefault(invoice_id, day)
         elif isinstance(event, Resolve):
@@ -353,18 +368,17 @@ def debtor_state(debtor: Debtor, settings: Settings, as_of: date) -> DebtorState
                 for state in states:
                     if state.live and state.due > day:
                         state.due = day
-                states.sort(key=_order)
-    replay.issue_until(as_of)
+                states.sort(key=_BY_DUE)
+    if issued_upto < waiting:
+        _issue(queue, issued_upto, as_of, pool, states, allocations)
 
     if disputed:
         for state in states:
             if state.id in disputed:
                 state.disputed = True
-    unapplied: dict[str, Decimal] = {}
-    for pool_currency, entries in replay.pool.items():
-        unapplied[pool_currency] = sum((e.amount for e in entries), ZERO)
-    return DebtorState(as_of, currency, states, unapplied, replay.allocations, payments, status,
-                       bankrupt_on, disputed)
+    unapplied = {c: sum((e.amount for e in entries), ZERO) for c, entries in pool.items()}
+    return DebtorState(as_of, currency, states, unapplied, allocations, payments, status, bankrupt_on,
+                       disputed)
 
 
 # ---------------------------------------------------------------------------------------------

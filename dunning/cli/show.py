@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from datetime import datetime
 from typing import Annotated
 from typing import Any
@@ -32,7 +31,6 @@ from dunning.ledger import load_debtor
 from dunning.model import Contact
 from dunning.model import ContactEvent
 from dunning.model import Credit
-from dunning.model import Debtor
 from dunning.model import Dispute
 from dunning.model import Guarantee
 from dunning.model import GuarantorDemand
@@ -52,48 +50,24 @@ DEADLINES_SHOWN = 5
 
 
 # ---------------------------------------------------------------------------------------------
-# the deadlines hook
+# deadlines
 
 
-def next_deadlines(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date,
-                   limit: int = DEADLINES_SHOWN) -> list[dict[str, Any]]:
-    """The debtor's next deadlines, from the deadlines engine (`dunning.deadlines`).
+def next_deadlines(overview: DebtorOverview, settings: Settings,
+                   limit: int = DEADLINES_SHOWN) -> tuple[list[dict[str, Any]], int, str | None]:
+    """The deadlines to mention on the call: missed ones first (expired, released), then the open
+    ones soonest first; at most `limit`. Returns (shown, how many there are in all, a problem)."""
+    from dunning.deadlines import UnknownJurisdiction  # the engine loads calendars: only when shown
+    from dunning.deadlines import debtor_deadlines
 
-    Calls `dunning.deadlines.debtor_deadlines(debtor_id, debtor, settings, as_of)` when the engine
-    provides it, and shows the entries that are not met/waived/released, soonest first, as dicts of
-    the `dunning deadlines --format json` shape (kind, invoice, date, days_left, status, rule, ...).
-    Until the engine is installed the section says so instead of pretending there are none.
-    """
     try:
-        from dunning import deadlines as engine  # the engine is a sibling topic, imported on use
-    except ImportError:
-        return []
-    compute = getattr(engine, "debtor_deadlines", None)
-    if compute is None:
-        return []
-    found = [_as_dict(d) for d in compute(debtor_id, debtor, settings, as_of)]
-    found = [d for d in found if d.get("status") in (None, "open", "expired")]
-    found.sort(key=lambda d: (str(d.get("date", "")), str(d.get("kind", ""))))
-    return found[:limit]
-
-
-def deadlines_available() -> bool:
-    try:
-        from dunning import deadlines as engine
-    except ImportError:
-        return False
-    return hasattr(engine, "debtor_deadlines")
-
-
-def _as_dict(item: Any) -> dict[str, Any]:
-    if isinstance(item, dict):
-        return item
-    as_json = getattr(item, "as_json", None)
-    if callable(as_json):
-        return dict(as_json())
-    if dataclasses.is_dataclass(item) and not isinstance(item, type):
-        return dataclasses.asdict(item)
-    return dict(vars(item))
+        found = debtor_deadlines(overview.id, overview.debtor, settings, overview.as_of, overview.state)
+    except UnknownJurisdiction as error:
+        return [], 0, str(error)
+    missed = [d for d in found if d.status in ("expired", "released")]
+    coming = [d for d in found if d.status in ("open", "waived")]
+    chosen = missed + coming
+    return [d.as_json() for d in chosen[:limit]], len(chosen), None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,7 +95,8 @@ def opening_line(overview: DebtorOverview, settings: Settings, lang: str) -> str
                 f"关于贵司一笔应于{due}支付的货款{amount}想与您确认一下。")
     department = _DEPARTMENT_EN.get(creditor.department, creditor.department)
     who = collector or "the collections team"
-    return (f"Hello, this is {who} from {department} of {creditor.name_en or creditor.name}. "
+    company = (creditor.name_en or creditor.name).rstrip(".")
+    return (f"Hello, this is {who} from {department} of {company}. "
             f"I'm calling about a payment of {money_display(invoice.open, invoice.currency)} that was due "
             f"on {invoice.due.day} {invoice.due:%B %Y}, and would like to confirm it with you.")
 
@@ -223,7 +198,8 @@ def _invoice_row(item: OpenInvoice) -> dict[str, Any]:
             "open": state.open, "disputed": state.disputed}
 
 
-def render_text(overview: DebtorOverview, settings: Settings, deadlines: list[dict[str, Any]],
+def render_text(overview: DebtorOverview, settings: Settings,
+                deadlines: tuple[list[dict[str, Any]], int, str | None],
                 opening: str | None, *, markdown: bool = False) -> str:
     debtor = overview.debtor
     state = overview.state
@@ -286,19 +262,22 @@ def render_text(overview: DebtorOverview, settings: Settings, deadlines: list[di
         if overview.plan is not None:
             out += [f"  {line}" for line in _plan_lines(overview.plan)]
 
-    out.append(heading("Next deadlines"))
-    if deadlines:
-        for item in deadlines:
-            days = item.get("days_left")
-            left = f" ({days} days left)" if isinstance(days, int) and days >= 0 else \
-                (f" ({-days} days ago)" if isinstance(days, int) else "")
-            invoice = f" {item['invoice']}" if item.get("invoice") else ""
-            out.append(f"  {item.get('date')}{left}  {item.get('kind')}{invoice}  {item.get('status', '')}"
-                       f"{'  ' + str(item['rule']) if item.get('rule') else ''}".rstrip())
-    elif deadlines_available():
+    shown_deadlines, deadlines_total, problem = deadlines
+    out.append(heading("Next deadlines" if deadlines_total <= len(shown_deadlines) else
+                       f"Next {len(shown_deadlines)} of {deadlines_total} deadlines "
+                       f"(`dunning deadlines --all` lists them)"))
+    for item in shown_deadlines:
+        days = item.get("days_left")
+        left = f"in {days} days" if isinstance(days, int) and days >= 0 else \
+            (f"{-days} days ago" if isinstance(days, int) else "")
+        invoice = f" {item['invoice']}" if item.get("invoice") else ""
+        guarantor = f" ({item['guarantor']})" if item.get("guarantor") else ""
+        out.append(f"  {item.get('date') or 'no date yet'}  {left:>14}  {item['status']:<8} "
+                   f"{item['kind']}{invoice}{guarantor}  {item['rule']}".rstrip())
+    if problem:
+        out.append(f"  {problem}")
+    elif not shown_deadlines:
         out.append("  none")
-    else:
-        out.append("  (the deadlines engine is not installed: run `dunning deadlines`)")
 
     shown = len(overview.recent)
     out.append(heading(f"Last {shown} of {overview.events_total} events, newest first"
@@ -317,7 +296,8 @@ def _model(value: Any) -> Any:
     return value.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
 
 
-def document(overview: DebtorOverview, deadlines: list[dict[str, Any]], opening: str | None,
+def document(overview: DebtorOverview, deadlines: tuple[list[dict[str, Any]], int, str | None],
+             opening: str | None,
              lang: str) -> dict[str, Any]:
     debtor = overview.debtor
     state = overview.state
@@ -339,7 +319,7 @@ def document(overview: DebtorOverview, deadlines: list[dict[str, Any]], opening:
             "status": overview.plan.status, "total": overview.plan.total, "paid": overview.plan.paid,
             "superseded": overview.plan.superseded,
             "installments": [dataclasses.asdict(i) for i in overview.plan.installments]},
-        "deadlines": deadlines,
+        "deadlines": deadlines[0],
         "events": [{"index": r.index, "day": r.day, **_model(r.event)} for r in reversed(overview.recent)],
         "opening": {"lang": lang, "text": opening},
     }
@@ -381,7 +361,7 @@ def show(
     day = as_of_date(as_of, settings)
     overview = debtor_overview(debtor_id, debtor, settings, day, events=events)
     language = lang or settings.language
-    deadlines = next_deadlines(debtor_id, debtor, settings, day)
+    deadlines = next_deadlines(overview, settings)
     opening = opening_line(overview, settings, language)
     if kind == "json":
         text = dump_json(document(overview, deadlines, opening, language))
