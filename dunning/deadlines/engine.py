@@ -223,11 +223,11 @@ def _contact_marks(index: int, event: ContactEvent, day: date, as_of: date, curr
                  f"so it did not reach the debtor")
         else:
             marks.append(_Mark(index, day, day, frozenset({DEMAND}), label, cover))
-    elif not promised and not failed and event.outcome is not None:
+    elif not promised and not failed and (written or event.outcome is not None):
         if event.provable:
             skip(f"{label} not counted as a demand: not marked `demand: true` (only a recorded demand counts; "
                  f"the earlier, safer date)")
-        elif event.type in ("call", "visit"):
+        else:
             skip(f"{label} not counted: no recording or evidence, and not marked as a demand")
 
     if promised:
@@ -517,6 +517,7 @@ class _Walk:
     waived: bool = False
     expired_noted: bool = False
     floor: date | None = None  # instalment plans: the period runs from the last instalment
+    floor_told: date | None = None
     filed: Fact | None = None
     stopped_at: date | None = None
     legal_seen: bool = False
@@ -542,8 +543,12 @@ def _restart(walk: _Walk, fact: Fact, hits: Sequence[str], reasons: Mapping[str,
     why = reasons[hits[0]]
     if walk.floor is not None and walk.floor > start:
         start = walk.floor
-        why += f"; the plan's instalments run until {walk.floor}, and the period of an instalment debt " \
-               f"runs from the last instalment's due date ({rules.instalments_cite})"
+        if walk.floor_told == walk.floor:
+            why += f"; the period still runs from the plan's last instalment ({rules.instalments_cite})"
+        else:
+            why += (f"; the plan's instalments run until {walk.floor}, and the period of an instalment debt "
+                    f"runs from the last instalment's due date ({rules.instalments_cite})")
+            walk.floor_told = walk.floor
         walk.cite(rules.instalments_cite or "")
     new_end = rules.anew(start)
     line = f"{fact.what}: {why}: runs anew from {start}, ending {new_end}"
