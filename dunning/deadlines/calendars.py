@@ -90,6 +90,14 @@ class _WorkingDayCalendar(ABC):
         """Whether `day` is a rest day, and why."""
 
     def roll(self, day: date) -> Rolled:
+        """The last day after the roll; memoised (a report rolls the same few days many times)."""
+        cache: dict[date, Rolled] = self.__dict__.setdefault("_rolled", {})
+        found = cache.get(day)
+        if found is None:
+            found = cache[day] = self._roll(day)
+        return found
+
+    def _roll(self, day: date) -> Rolled:
         first = self.verdict(day)
         provisional = first.provisional
         current = day
