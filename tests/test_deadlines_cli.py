@@ -155,3 +155,18 @@ def test_help_has_an_example() -> None:
     result = runner.invoke(app, ["deadlines", "--help"])
     assert result.exit_code == 0
     assert "Example: dunning deadlines" in result.stdout
+
+
+def test_colour_only_when_asked() -> None:
+    # A terminal gets the expired row in red; files and pipes never get escape codes.
+    from datetime import date
+
+    from dunning.cli.deadlines import render_deadlines
+    from dunning.deadlines import Deadline
+
+    row = Deadline("acme", "limitation", "A", date(2025, 9, 30), -10, "expired", False, "CN Civil Code Art. 188",
+                   ("due 2022-09-30",))
+    plain = render_deadlines([row], "table", date(2025, 10, 10), 30, why=False)
+    painted = render_deadlines([row], "table", date(2025, 10, 10), 30, why=False, colour=True)
+    assert "\x1b[" not in plain
+    assert "\x1b[31m2025-09-30" in painted

@@ -455,6 +455,19 @@ def test_payment_after_expiry_waives_and_is_never_silently_reopened() -> None:
     assert "Art. 192" in result.rule
 
 
+def test_waived_period_can_expire_again() -> None:
+    # due 2018-01-10 -> 2021-01-10, a Sunday -> Monday 2021-01-11: expired. A payment on 2021-06-01
+    # waives the defence; counted anew -> 2024-06-01, a Saturday -> Monday 2024-06-03. As of
+    # 2024-07-01 nothing followed: expired again (the waiver stays in the basis).
+    events = """\
+    - {at: 2021-06-01, type: payment, amount: 100}
+    """
+    result = limitation(debtor("2018-01-10", events), "2024-07-01")
+    assert (result.date, result.status) == (D("2024-06-03"), "expired")
+    assert any(line.startswith("payment 2021-06-01, ¥100.00 applied to this invoice, after expiry")
+               for line in result.basis)
+
+
 def test_demand_after_expiry_does_not_revive() -> None:
     # due 2022-01-10 -> 2025-01-10; a letter delivered 2025-03-01 comes too late.
     events = """\

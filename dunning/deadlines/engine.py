@@ -596,7 +596,9 @@ def _handle(walk: _Walk, fact: Fact, accrual: date) -> None:
             lines.append(f"{fact.what}, after expiry: {rules.revives[revive[0]]}: the tool shows it as "
                          f"waived and does not reopen the old period; counted anew from {fact.day}, a claim "
                          f"should be brought by {walk.end} (before the roll) at the latest")
-        elif fact.kinds & {PAYMENT, ACKNOWLEDGMENT, PLAN, PROMISE, DEMAND, FILED}:
+        elif FILED in fact.kinds:
+            lines.append(f"{fact.what}, after expiry: filed too late, the debtor may plead limitation")
+        elif fact.kinds & {PAYMENT, ACKNOWLEDGMENT, PLAN, PROMISE, DEMAND}:
             lines.append(f"{fact.what}, after expiry: {rules.no_revival}")
         return
     if FILED in fact.kinds:
@@ -623,7 +625,8 @@ def _handle(walk: _Walk, fact: Fact, accrual: date) -> None:
     if walk.waived:
         revive = [k for k in hits if k in rules.revives]
         if revive:
-            _restart(walk, fact, revive, rules.revives)
+            # Before the waived period ran out this is an ordinary restart of it.
+            _restart(walk, fact, revive, rules.restarts if revive[0] in rules.restarts else rules.revives)
         elif hits:
             lines.append(f"{fact.what}: not counted after the waiver (only what would waive the defence "
                          f"again counts: the safer reading)")
