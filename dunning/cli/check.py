@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated
+from typing import Any
 
 import typer
 
@@ -35,8 +36,17 @@ def run_checks(root: Path, *, history: bool = False, cache: bool = True) -> list
     return sorted(set(problems))
 
 
+def _letter_templates(root: Path, ledger: Any) -> list[LedgerError]:
+    """The ledger's own letter templates: syntax, unknown variables, threatening wording (dunning.letters)."""
+    if not (root / "templates").is_dir():  # most ledgers have none: skip loading Jinja at all
+        return []
+    from dunning.letters import lint_templates
+
+    return lint_templates(root, ledger)
+
+
 # Other topics (letters' template lint, contact rules) add their checks here: f(root, ledger) -> errors.
-CHECK_HOOKS: list = []  # type: ignore[type-arg]
+CHECK_HOOKS: list = [_letter_templates]  # type: ignore[type-arg]
 
 
 @app.command()
