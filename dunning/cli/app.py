@@ -12,6 +12,7 @@ from dunning.cli import init as _init  # noqa: F401
 from dunning.cli import letter as _letter  # noqa: F401
 from dunning.cli import log as _log  # noqa: F401
 from dunning.cli import report as _report  # noqa: F401
+from dunning.cli import risk as _risk  # noqa: F401
 from dunning.cli import show as _show  # noqa: F401
 from dunning.cli.base import app
 
