@@ -183,8 +183,12 @@ def _aging_panel(axes: Any, segments: Sequence[Summary], names: list[str], shown
         widths = [_f(s.by_bucket[name]) for s in ordered]
         axes.barh(y, widths, left=left, color=colour, label=shown_name, height=0.7)
         left = [a + b for a, b in zip(left, widths, strict=True)]
+    for row, summary in enumerate(ordered):
+        if summary.open:
+            axes.text(_f(summary.open), row, " " + amounts(_f(summary.open), None), va="center", fontsize=9)
     axes.set_yticks(list(y), [label(s) for s in ordered])
     _slots(axes, len(ordered))
+    axes.margins(x=0.15)
     axes.xaxis.set_major_formatter(amounts)
     axes.set_title(title, loc="left", fontweight="bold")
     axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.07), frameon=False, ncols=len(names))
