@@ -51,6 +51,7 @@ from typing import Any
 
 import jinja2
 from jinja2 import meta
+from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -624,8 +625,21 @@ def _long_date(value: date | None, lang: str = "zh") -> str:
     return f"{value.day} {value:%B} {value.year}"
 
 
-def _amount(value: Decimal, currency: str) -> str:
-    return money_display(value, currency)
+def _decimal(value: Decimal | int | str) -> Decimal:
+    """Template arithmetic may hand over an int (`{{ 0 | amount("CNY") }}`): make it money."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _amount(value: Decimal | int, currency: str) -> str:
+    return money_display(_decimal(value), currency)
+
+
+def _money(value: Decimal | int) -> str:
+    return money_grouped(_decimal(value))
+
+
+def _capital(value: Decimal | int, currency: str) -> str:
+    return capital_amount(_decimal(value), currency)
 
 
 def _percent(value: Decimal) -> str:
@@ -661,9 +675,9 @@ class Templates:
         self.markdown_env = ImmutableSandboxedEnvironment(autoescape=False, **options)
         self.html_env = ImmutableSandboxedEnvironment(autoescape=True, **options)
         for env in (self.markdown_env, self.html_env):
-            env.filters["money"] = money_grouped
+            env.filters["money"] = _money
             env.filters["amount"] = _amount
-            env.filters["capital"] = capital_amount
+            env.filters["capital"] = _capital
             env.filters["long_date"] = _long_date
             env.filters["percent"] = _percent
 
@@ -753,6 +767,30 @@ def forbidden_hits(text: str, words: Iterable[str]) -> list[tuple[int, int, str]
     return sorted(hits)
 
 
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", re.S)
+
+
+def _blank(text: str) -> str:
+    return re.sub(r"[^\n]", " ", text)
+
+
+def prose(source: str) -> str:
+    """What a template can print: its text and the string literals in its tags; the code and the
+    comments are blanked out (same length, same lines), so `x or else y` in a tag is not a threat."""
+    def tag(match: re.Match[str]) -> str:
+        text = match.group(0)
+        if text.startswith("{#"):
+            return _blank(text)
+        out, last = [], 0
+        for literal in _STRING.finditer(text):
+            out.append(_blank(text[last:literal.start()]) + literal.group(0))
+            last = literal.end()
+        return "".join(out) + _blank(text[last:])
+
+    return _TAG.sub(tag, source)
+
+
 def _variable_line(source: str, name: str) -> tuple[int, int]:
     match = re.search(rf"(?<![\w.]){re.escape(name)}(?!\w)", source)
     if match is None:
@@ -779,13 +817,19 @@ def lint_template_file(templates: Templates, relname: str, display: str, forbidd
         return [LedgerError(display, 1, 1, f"cannot read template: {error}")]
     problems = [LedgerError(display, line, column, f"threatening or abusive wording '{word}': state lawful next "
                             "steps neutrally (e.g. 我司将依法通过诉讼途径主张权利)")
-                for line, column, word in forbidden_hits(source, forbidden)]
+                for line, column, word in forbidden_hits(prose(source), forbidden)]
     env = templates.html_env if relname == LAYOUT else templates.markdown_env
     try:
         tree = env.parse(source, name=relname, filename=str(path))
     except jinja2.TemplateSyntaxError as error:
         return [*problems, LedgerError(display, error.lineno or 1, 1, f"template syntax: {error.message}")]
-    for name in sorted(meta.find_undeclared_variables(tree) - KNOWN_VARIABLES):
+    # meta misses names set inside an `if` block; anything the template assigns itself is declared.
+    assigned = {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
+    assigned |= {node.target for node in tree.find_all(nodes.Import)}
+    assigned |= {node.name for node in tree.find_all(nodes.Macro)}
+    for item in tree.find_all(nodes.FromImport):
+        assigned |= {n if isinstance(n, str) else n[1] for n in item.names}
+    for name in sorted(meta.find_undeclared_variables(tree) - KNOWN_VARIABLES - assigned):
         line, column = _variable_line(source, name)
         problems.append(LedgerError(display, line, column, f"unknown variable '{name}' (the variables a "
                                     "letter template gets are listed in the README, section Letters)"))
@@ -859,7 +903,7 @@ def lint_templates(root: Path, ledger: Any) -> list[LedgerError]:
             problems.append(LedgerError(f"{TEMPLATES_DIR}/{rel}", 1, 1, "is a symbolic link; templates must be "
                                         "plain files inside the ledger"))
     templates = Templates(root)
-    return problems + lint_templates_in(templates, folder, f"{TEMPLATES_DIR}/", ledger.settings)
+    return sorted(problems + lint_templates_in(templates, folder, f"{TEMPLATES_DIR}/", ledger.settings))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -140,9 +140,7 @@ def _email(letter: Letter, templates: Templates, settings: Settings, pdf: bytes,
     from dunning.mail import draft
 
     recipient = to or letter.email
-    if recipient is None:
-        fail(f"no email address for {letter.addressee}: add `email:` to a contact in {DEBTORS_DIR}/"
-             f"{letter.debtor_id}.yaml, or give one with --to")
+    assert recipient is not None  # checked before rendering
     creditor = settings.creditor
     sender = (settings.smtp.sender if send and settings.smtp and settings.smtp.sender else creditor.email)
     if not sender:
@@ -265,6 +263,9 @@ def letter(
     for note in drafted.notes:
         typer.echo(f"dunning: note: {note}", err=True)
 
+    if kind == "eml" and to is None and drafted.email is None:
+        fail(f"no email address for {drafted.addressee}: add `email:` to a contact in {DEBTORS_DIR}/"
+             f"{debtor_id}.yaml, or give one with --to")
     moment = now(settings) if when == today(settings) else datetime.combine(when, now(settings).timetz())
     data, message = _render(drafted, Templates(root), kind, settings, to=to, when=moment, send=send)
     if output is not None and str(output) == "-":
