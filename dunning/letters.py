@@ -699,6 +699,9 @@ class Templates:
         if isinstance(error, jinja2.TemplateSyntaxError):
             return LetterError(f"{self.where(error.filename)}:{error.lineno}: {error.message}")
         if isinstance(error, jinja2.TemplateNotFound):
+            if not self.builtin.is_dir():
+                return LetterError(f"the built-in templates are missing (no {self.builtin}): run dunning from a "
+                                   "source checkout or an editable install (`pip install -e .`, as `make` does)")
             return LetterError(f"no template '{error.name}' (looked in "
                                f"{self.override_dir or '<ledger>/templates'} and the built-in templates)")
         place = self.where(None)
