@@ -224,6 +224,21 @@ def first_lost_event(old: Sequence[Any], new: Sequence[Any]) -> int | None:
     return None
 
 
+def first_missing_event(old: Sequence[Any], new: Sequence[Any]) -> int | None:
+    """Index of the first old event that `new` does not hold at all (as a multiset); None when all are.
+
+    The rule for a merge commit: the union of the parents' events must be in the result. A merge may
+    interleave the two sides, and two events recorded in the same second may come out in either order.
+    """
+    remaining = Counter(event_key(e) for e in new)
+    for index, event in enumerate(old):
+        key = event_key(event)
+        if remaining[key] == 0:
+            return index
+        remaining[key] -= 1
+    return None
+
+
 def _show(value: Any) -> str:
     if value is None:
         return "(none)"
@@ -264,6 +279,22 @@ def _field_changes(old: Any, new: Any) -> str:
     return "; ".join(changes)
 
 
+def _same_moment(lost: Any, candidate: Any) -> bool:
+    return (isinstance(candidate, dict) and isinstance(lost, dict)
+            and event_key(candidate.get("at")) == event_key(lost.get("at"))
+            and candidate.get("type") == lost.get("type"))
+
+
+def describe_missing(old: Sequence[Any], new: Sequence[Any], index: int) -> tuple[str, int | None]:
+    """Like `describe_loss`, for the multiset rule: an event of `new` at the same moment that `old` lacks."""
+    lost = old[index]
+    known = {event_key(e) for e in old}
+    for position, candidate in enumerate(new):
+        if event_key(candidate) not in known and _same_moment(lost, candidate):
+            return f"was changed: {_field_changes(lost, candidate)}", position
+    return "was removed", None
+
+
 def describe_loss(old: Sequence[Any], new: Sequence[Any], index: int) -> tuple[str, int | None]:
     """What happened to old event `index`: changed (and how) or removed; and its index in `new`."""
     new_keys = [event_key(e) for e in new]
@@ -276,9 +307,7 @@ def describe_loss(old: Sequence[Any], new: Sequence[Any], index: int) -> tuple[s
     lost = old[index]
     if position < len(new):
         candidate = new[position]
-        if (isinstance(candidate, dict) and isinstance(lost, dict)
-                and event_key(candidate.get("at")) == event_key(lost.get("at"))
-                and candidate.get("type") == lost.get("type")):
+        if _same_moment(lost, candidate):
             return f"was changed: {_field_changes(lost, candidate)}", position
     return "was removed", position if position < len(new) else None
 
@@ -362,8 +391,13 @@ def _is_debtor_path(path: str) -> bool:
     return len(parts) == 2 and parts[0] == DEBTORS_DIR and parts[1].endswith(".yaml")
 
 
-def _check_change(change: FileChange, blobs: dict[str, bytes], where: str) -> LedgerError | None:
-    """The append-only rule for one file change; an error naming the commit, author and event."""
+def _check_change(change: FileChange, blobs: dict[str, bytes], where: str, *,
+                  merge: bool = False) -> LedgerError | None:
+    """The append-only rule for one file change; an error naming the commit, author and event.
+
+    A commit must keep the events of its parent in order (a subsequence; usually a prefix); a merge
+    must keep every event of each parent (a multiset: it may interleave two sides' events).
+    """
     if change.status == "A" or not _is_debtor_path(change.old_path):
         return None
     old_events = _events_of(_document(blobs.get(change.old_sha)))
@@ -377,10 +411,10 @@ def _check_change(change: FileChange, blobs: dict[str, bytes], where: str) -> Le
     new_events = _events_of(_document(new_text))
     if new_events is None:
         return None  # an unreadable version proves nothing; the next readable one is compared
-    lost = first_lost_event(old_events, new_events)
+    lost = (first_missing_event if merge else first_lost_event)(old_events, new_events)
     if lost is None:
         return None
-    what, position = describe_loss(old_events, new_events, lost)
+    what, position = (describe_missing if merge else describe_loss)(old_events, new_events, lost)
     line = _event_line(new_text, position) if position is not None else 1
     return LedgerError(change.new_path, line, 1,
                        f"events[{lost}] ({event_label(old_events[lost])}) {what} {who}")
@@ -415,12 +449,12 @@ def verify_history(root: Path) -> list[LedgerError]:
     changes = [c for c in _parse_raw_log(output) if c.status in "MDR"]
     blobs = _blobs(root, [s for c in changes for s in (c.old_sha, c.new_sha)])
     errors = []
-    for change in changes:
+    for change in reversed(changes):  # oldest first
         where = f"commit {change.commit[:12]}"
         if len(change.parents) > 1:
             where = (f"merge commit {change.commit[:12]} (dropped from parent "
                      f"{change.parents[change.parent_index][:12]})")
-        error = _check_change(change, blobs, where)
+        error = _check_change(change, blobs, where, merge=len(change.parents) > 1)
         if error is not None:
             errors.append(error)
     return errors
@@ -444,12 +478,13 @@ def verify_staged(root: Path) -> list[LedgerError]:
                     else load_settings(root))
     except LedgerErrors as bad:
         errors.extend(bad.errors)
+    merging = _run(root, "rev-parse", "-q", "--verify", "MERGE_HEAD", check=False).returncode == 0
     staged: dict[str, Any] = {}
     for change in changes:
         if change.new_path == SETTINGS_FILE:
             continue
         if change.status != "A":
-            error = _check_change(change, blobs, "this commit")
+            error = _check_change(change, blobs, "this commit", merge=merging)
             if error is not None:
                 errors.append(LedgerError(error.file, error.line, error.column,
                                           error.message.split(" in this commit")[0]
@@ -1007,23 +1042,29 @@ def union_events(ours: list[_Event], theirs: list[_Event]) -> list[_Event]:
 
     An event that both sides hold (same meaning) appears once (as many times as the side holding
     it more often has it). An event only `theirs` holds goes after the event that precedes it in
-    `theirs` and before the first later event of ours.
+    `theirs`, before the one that follows it there, and among ours' events by time.
     """
     result = list(ours)
     by_key: dict[str, list[_Event]] = {}
     for event in ours:
         by_key.setdefault(event.key, []).append(event)
     used: Counter[str] = Counter()
-    floor = -1
-    for event in theirs:
+    partner: list[_Event | None] = []
+    for event in theirs:  # the k-th copy of an event in theirs is the k-th copy in ours
         matches = by_key.get(event.key, [])
-        if used[event.key] < len(matches):
-            match = matches[used[event.key]]
-            used[event.key] += 1
+        partner.append(matches[used[event.key]] if used[event.key] < len(matches) else None)
+        used[event.key] += 1
+    floor = -1
+    for index, event in enumerate(theirs):
+        match = partner[index]
+        if match is not None:
             floor = max(floor, next(i for i, e in enumerate(result) if e is match))
             continue
+        following = next((p for p in partner[index + 1:] if p is not None), None)
+        ceiling = len(result) if following is None else next(i for i, e in enumerate(result) if e is following)
+        ceiling = max(ceiling, floor + 1)  # theirs' shared events in another order than ours': ours wins
         position = floor + 1
-        while position < len(result) and not (
+        while position < ceiling and not (
                 result[position].instant is not None and event.instant is not None
                 and result[position].instant > event.instant):  # type: ignore[operator]
             position += 1

@@ -600,9 +600,10 @@ def append_event(root: Path, debtor_id: str, event: Mapping[str, Any], *, commit
         raise WriteError(f"unknown debtor '{debtor_id}' (no {relpath})")
     settings = load_settings(root)
     data = dict(event)
-    data.setdefault("at", datetime.now(settings.zone).replace(microsecond=0))
     notes: list[str] = []
     with ledger_lock(root):
+        # "now" is read under the lock: a writer that waited for another must not come out earlier
+        data.setdefault("at", datetime.now(settings.zone).replace(microsecond=0))
         before_bytes = path.read_bytes()
         before = parse_debtor(before_bytes, relpath)
         from dunning.checks import validate_debtor

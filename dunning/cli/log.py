@@ -71,10 +71,13 @@ def _choice(value: str | None, name: str, choices: tuple[str, ...]) -> str | Non
     return value
 
 
-def parse_at(value: str | None, settings: Settings, name: str = "--at") -> date | datetime:
-    """A moment option: a date stays a date; a time without an offset is in the ledger's zone."""
+def parse_at(value: str | None, settings: Settings, name: str = "--at") -> dict[str, date | datetime]:
+    """A moment option as `{"at": ...}`: a date stays a date; a time without an offset is in the ledger's zone.
+
+    Without the option: `{}`, and the writer stamps the event with the time it gets its turn.
+    """
     if value is None:
-        return datetime.now(settings.zone).replace(microsecond=0)
+        return {}
     try:
         moment = parse_moment(value)
     except ValueError as error:
@@ -82,8 +85,8 @@ def parse_at(value: str | None, settings: Settings, name: str = "--at") -> date 
     if isinstance(moment, datetime):
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=settings.zone)
-        return moment.replace(microsecond=0)
-    return moment
+        return {"at": moment.replace(microsecond=0)}
+    return {"at": moment}
 
 
 def _currency(value: str | None) -> str | None:
@@ -155,7 +158,7 @@ def log(
     root, settings = open_settings(ledger)
     if (promise_date is None) != (promise_amount is None):
         fail("--promise-date and --promise-amount go together")
-    event: dict[str, Any] = {"at": parse_at(at, settings), "type": kind}
+    event: dict[str, Any] = {**parse_at(at, settings), "type": kind}
     if with_:
         event["with"] = with_
     if promise_date is not None and promise_amount is not None:
@@ -193,7 +196,7 @@ def pay(
     Example: dunning pay shenyang-heavy 20000 --invoice INV-2025-012 --date 2025-05-02 --ref "工行回单 20250502-001"
     """
     root, settings = open_settings(ledger)
-    event: dict[str, Any] = {"at": parse_at(on, settings, "--date"), "type": "payment",
+    event: dict[str, Any] = {**parse_at(on, settings, "--date"), "type": "payment",
                              "amount": option_money(amount, "AMOUNT")}
     fields = {"currency": _currency(currency), "invoice": invoice, "ref": ref, "summary": summary}
     event.update({k: v for k, v in fields.items() if v is not None})
@@ -227,7 +230,7 @@ def plan(
     Example: dunning plan shenyang-heavy -i 2025-05-31:30000 -i 2025-06-30:40000 --signed --evidence 分期协议.pdf
     """
     root, settings = open_settings(ledger)
-    event: dict[str, Any] = {"at": parse_at(on, settings, "--date"), "type": "plan",
+    event: dict[str, Any] = {**parse_at(on, settings, "--date"), "type": "plan",
                              "installments": [_installment(i) for i in installment]}
     fields = {"signed": True if signed else None, "currency": _currency(currency), "summary": summary,
               "invoices": invoice or None}
@@ -303,7 +306,7 @@ def event(
     missing = [k for k in REQUIRED.get(kind, ()) if given.get(k) is None]
     if missing:
         fail(f"--{missing[0].replace('_', '-')} is required for a {kind} event")
-    record_event: dict[str, Any] = {"at": parse_at(at, settings), "type": kind}
+    record_event: dict[str, Any] = {**parse_at(at, settings), "type": kind}
     record_event.update({k: v for k, v in given.items() if v is not None})
     if summary is not None:
         record_event["summary"] = summary
