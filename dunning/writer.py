@@ -652,7 +652,12 @@ def append_event(root: Path, debtor_id: str, event: Mapping[str, Any], *, commit
         if commit and repository is None:
             notes.append("the ledger is not in a git repository: the event is written but not committed")
         elif repository is not None:
-            files = [path, *result.evidence, *(Path(f) for f in extra_files)]
+            files = [path, *result.evidence]
+            for extra in (Path(f) for f in extra_files):
+                if (extra if extra.is_absolute() else root / extra).resolve().is_relative_to(root.resolve()):
+                    files.append(extra)
+                else:
+                    notes.append(f"{extra} is outside the ledger: not committed")
             try:
                 result.commit = gitlog.commit_paths(root, files, subject + body)
             except gitlog.GitError as problem:
