@@ -258,3 +258,19 @@ def test_check_history_catches_a_merge_that_dropped_the_other_side_s_event(tmp_p
     assert problems[0].startswith("events[1] (")
     assert f"was removed in merge commit {merge[:12]} (dropped from parent " in problems[0]
     assert "by zhang.san <zhang.san@example.cn>" in problems[0]
+
+
+def test_pull_with_rebase_goes_through_the_driver_and_keeps_history_append_only(tmp_path: Path) -> None:
+    remote, zhang = make_remote(tmp_path, LIGHT_DRIVER)
+    li = clone(remote, tmp_path / "li", "li.si", LIGHT_DRIVER)
+    append_event(zhang, "anshan", {"at": "2025-05-01T10:00", "type": "note", "summary": "zhang first"})
+    append_event(li, "anshan", {"at": "2025-05-01T09:00", "type": "note", "summary": "li, earlier in the day"})
+    append_event(zhang, "anshan", {"at": "2025-05-01T11:00", "type": "note", "summary": "zhang later"})
+    sync(zhang)
+    rebased = git(li, "pull", "-q", "--rebase", check=False)
+    assert rebased.returncode == 0, rebased.stderr
+    git(li, "push", "-q")
+    events = parse_debtor((li / "debtors" / "anshan.yaml").read_bytes(), "x").events
+    assert [e.summary for e in events] == ["第一次", "li, earlier in the day", "zhang first", "zhang later"]
+    assert git(li, "log", "--merges", "--format=%H").stdout == ""
+    assert verify_history(li) == []
