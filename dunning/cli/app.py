@@ -8,6 +8,7 @@ from dunning.cli import check as _check  # noqa: F401
 from dunning.cli import deadlines as _deadlines  # noqa: F401
 from dunning.cli import gitcmds as _gitcmds  # noqa: F401
 from dunning.cli import history as _history  # noqa: F401
+from dunning.cli import importcmd as _importcmd  # noqa: F401
 from dunning.cli import init as _init  # noqa: F401
 from dunning.cli import letter as _letter  # noqa: F401
 from dunning.cli import log as _log  # noqa: F401
