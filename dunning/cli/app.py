@@ -6,6 +6,7 @@ from __future__ import annotations
 from dunning.cli import age as _age  # noqa: F401
 from dunning.cli import check as _check  # noqa: F401
 from dunning.cli import deadlines as _deadlines  # noqa: F401
+from dunning.cli import export as _export  # noqa: F401
 from dunning.cli import gitcmds as _gitcmds  # noqa: F401
 from dunning.cli import history as _history  # noqa: F401
 from dunning.cli import importcmd as _importcmd  # noqa: F401
