@@ -921,7 +921,8 @@ def plan_import(records: Records, debtors: Mapping[str, Debtor], settings: Setti
         target = existing(record.debtor)
         if record.id in owner:
             owner_id = owner[record.id]
-            if target is not None and target != owner_id:
+            named = record.debtor.name
+            if (target is not None and target != owner_id) or (target is None and named is not None):
                 plan.outcomes.append(Outcome(record.line, "conflict", "invoice", owner_id, record.id,
                                              f"recorded for {DEBTORS_DIR}/{owner_id}.yaml "
                                              f"({debtors[owner_id].name}), the file says "
