@@ -22,7 +22,7 @@ from dunning.ledger import load_settings
 
 @app.command()
 def export(
-    debtor_id: Annotated[str | None, typer.Argument(metavar="[ID]", help="The debtor to export.")] = None,
+    debtor_id: Annotated[str | None, typer.Argument(metavar="ID", help="The debtor to export (or --all).")] = None,
     everyone: Annotated[bool, typer.Option("--all", help="Export every debtor of the ledger.")] = False,
     output: Annotated[Path | None, typer.Option(
         "--output", "-o", help="A new folder, or FILE.zip (default: ./export-ID-DATE).")] = None,
