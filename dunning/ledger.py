@@ -194,8 +194,11 @@ ExactLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 ExactLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp)
 
 
-class _MarkLoader(yaml.SafeLoader):
-    """Composes nodes with their marks, for locating an error; no construction."""
+_MarkBase: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _MarkLoader(_MarkBase):  # type: ignore[misc]
+    """Composes nodes with their marks (libyaml's composer: fast), for locating an error."""
 
 
 # A file may take the fast float path only when no number in it has more than 15 significant
