@@ -219,7 +219,11 @@ class AgendaRules(Strict):
     """How often each bucket must be contacted, and how many contacts a day a debtor may receive."""
 
     no_contact_days: dict[str, int] = Field(default_factory=lambda: {"C": 7, "B": 14, "A": 30})
-    max_contacts_per_day: int = 3
+    max_contacts_per_day: int = Field(default=3, ge=1)
+    # None: no weekly cap. Counted over the 7 days ending on the day, like the daily cap (letters aside).
+    max_contacts_per_week: int | None = Field(default=None, ge=1)
+    # The length of one call slot of the agenda in the call window.
+    call_minutes: int = Field(default=10, ge=1, le=240)
 
 
 class Settings(Strict):
