@@ -24,9 +24,6 @@ from functools import cache
 from typing import Any
 from typing import Protocol
 
-from holidays.countries.china import China
-from holidays.countries.germany import Germany
-
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -161,6 +158,9 @@ class ChinaCalendar(_WorkingDayCalendar):
     citation = "Art. 203"
 
     def __init__(self, announced: frozenset[int] | None = None) -> None:
+        # `holidays` loads every country's calendar (~0.1 s): only when a period is rolled
+        from holidays.countries.china import China
+
         self.announced = _china_announced_years() if announced is None else announced
         self._official = China(language="en_US")  # type: ignore[no-untyped-call]
 
@@ -215,6 +215,8 @@ class GermanyCalendar(_WorkingDayCalendar):
     citation = "BGB 193"
 
     def __init__(self) -> None:
+        from holidays.countries.germany import Germany
+
         self._holidays = Germany(language="en_US")
 
     def verdict(self, day: date) -> _Verdict:
