@@ -33,6 +33,7 @@ FORMAT_VERSION = 1
 
 CENT = Decimal("0.01")
 _MAX_MONEY = Decimal("1e15")
+_EXACT_FLOAT = 1e13  # cents are exact in a float below this; the exact loader reads the rest
 
 
 def _shown(value: Any) -> str:
@@ -53,6 +54,8 @@ def parse_money(value: Any) -> Decimal:
     elif isinstance(value, int):
         amount = Decimal(value)
     elif isinstance(value, float):
+        if not abs(value) < _EXACT_FLOAT:  # its literal may have had digits a float cannot hold
+            raise ValueError(f"amount too long to read as a float: {_shown(value)}")
         amount = Decimal(repr(value))
     elif isinstance(value, str):
         text = value.strip().replace(",", "").replace("_", "")
