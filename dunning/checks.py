@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -141,7 +143,46 @@ def validate_debtor(root: Path, settings: Settings, debtor_id: str, debtor: Debt
                                     f"before it was sent on {day}"))
         if evidence:
             errors.extend(_validate_evidence(root, debtor_id, event.evidence, loc))
+    errors.extend(validate_contact_rules(root, settings, debtor_id, debtor))
     return errors
+
+
+# Contacts that count toward the caps (agenda.max_contacts_per_day / _per_week): a letter is not an intrusion.
+CAPPED_CONTACTS = frozenset({"call", "visit", "wechat", "sms", "email"})
+
+
+def validate_contact_rules(root: Path, settings: Settings, debtor_id: str, debtor: Debtor) -> list[LedgerError]:
+    """Warnings: more contacts with the debtor on one day than `agenda.max_contacts_per_day`, or in 7 days
+    than `agenda.max_contacts_per_week` (when set); once per run of excess, at the contact that went over.
+    (Contacts outside `contact_hours` are warned about in `validate_debtor`.)"""
+    rules = settings.agenda
+    zone = settings.zone
+    days = [(index, event_day(event.at, zone), event.type) for index, event in enumerate(debtor.events)
+            if isinstance(event, ContactEvent) and event.type in CAPPED_CONTACTS]
+    warnings: list[LedgerError] = []
+    per_day: dict[date, int] = {}
+    for index, day, _ in days:
+        per_day[day] = per_day.get(day, 0) + 1
+        if per_day[day] == rules.max_contacts_per_day + 1:
+            types = ", ".join(t for _, d, t in days if d == day)
+            warnings.append(place(root, debtor_id, ["events", index, "at"], f"{per_day[day]} contacts with this "
+                                  f"debtor on {day} ({types}): more than agenda.max_contacts_per_day "
+                                  f"{rules.max_contacts_per_day}", "warning"))
+    cap = rules.max_contacts_per_week
+    if cap is not None:
+        ordered = sorted(days, key=lambda d: (d[1], d[0]))
+        low = 0
+        over = False
+        for high, (index, day, _) in enumerate(ordered):
+            while ordered[low][1] <= day - timedelta(days=7):
+                low += 1
+            count = high - low + 1
+            if count > cap and not over:
+                warnings.append(place(root, debtor_id, ["events", index, "at"], f"{count} contacts with this "
+                                      f"debtor in the 7 days to {day}: more than agenda.max_contacts_per_week "
+                                      f"{cap}", "warning"))
+            over = count > cap
+    return warnings
 
 
 def _validate_evidence(root: Path, debtor_id: str, items: Sequence[object],
