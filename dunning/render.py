@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from typing import Literal
 
+import msgspec
 from wcwidth import wcswidth
 
 Format = Literal["table", "csv", "json", "md"]
@@ -59,12 +60,24 @@ def format_from_path(path: Path | None, fmt: str | None) -> Format:
     return "table"
 
 
+_PLAIN_JSON = frozenset({str, int, bool, float, type(None)})
+
+
 def to_jsonable(value: Any) -> Any:
     """Decimal -> "0.00" string, date -> ISO, recursively; the JSON contract of cli.md."""
-    if isinstance(value, Decimal):
-        return money(value)
+    kind = type(value)
+    if kind in _PLAIN_JSON:
+        return value
+    if kind is Decimal:
+        return str(value.quantize(CENT))
+    if kind is dict:
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [to_jsonable(v) for v in value]
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, Decimal):
+        return money(value)
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -73,7 +86,10 @@ def to_jsonable(value: Any) -> Any:
 
 
 def dump_json(document: Any) -> str:
-    return json.dumps(to_jsonable(document), ensure_ascii=False, indent=2) + "\n"
+    """Indented UTF-8 JSON: encoded by the json module's C encoder, indented by msgspec's (the
+    pure-Python indenting encoder took 2 s for the deadlines of 10,000 debtors)."""
+    compact = json.dumps(to_jsonable(document), ensure_ascii=False, separators=(",", ":"))
+    return msgspec.json.format(compact, indent=2) + "\n"
 
 
 @dataclass(frozen=True)
