@@ -19,10 +19,15 @@ Design (measured by `make bench`, explained in docs/performance.md):
 from __future__ import annotations
 
 import contextlib
+import gc
 import hashlib
+import itertools
 import os
+import sys
 import time
 from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
 from collections.abc import Sequence
 from datetime import date
 from datetime import datetime
@@ -222,6 +227,62 @@ def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
+# A cold load of many files parses them in worker processes (fork: the workers start with the
+# models already imported). Two CPUs take a 10,000-file cold load from ~3.3 s to ~2 s.
+PARALLEL_FROM = 1500
+_CHUNK = 250
+
+
+def _parse_one(relpath: str, path: Path, entry: Entry | None,
+               ) -> tuple[bytes, bytes, Debtor | None] | list[LedgerError]:
+    """(digest, packed, debtor or None when only packed) for one changed file, or its errors."""
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        return [LedgerError(relpath, 1, 1, f"cannot read: {error.strerror}")]
+    digest = _digest(data)
+    if entry is not None and entry[3] == digest:  # same bytes, new stat (a touch, a checkout)
+        with contextlib.suppress(Exception):
+            return digest, entry[4], unpack_debtor(entry[4])
+    try:
+        debtor = parse_debtor(data, relpath)
+    except LedgerErrors as located:
+        return located.errors
+    return digest, pack_debtor(debtor), debtor
+
+
+def _parse_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, tuple[bytes, bytes] | list[LedgerError]]]:
+    """In a worker: parse files, return what crosses back cheaply (packed bytes, or the errors)."""
+    gc.disable()
+    done: list[tuple[str, tuple[bytes, bytes] | list[LedgerError]]] = []
+    for debtor_id, relpath, path in items:
+        result = _parse_one(relpath, Path(path), None)
+        done.append((debtor_id, result if isinstance(result, list) else result[:2]))
+    return done
+
+
+def _parse_in_workers(misses: list[tuple[str, str, Path, tuple[int, int, int]]],
+                      ) -> Iterator[tuple[str, tuple[int, int, int],
+                                          tuple[bytes, bytes, Debtor | None] | list[LedgerError]]]:
+    import multiprocessing
+
+    signatures = {debtor_id: signature for debtor_id, _, _, signature in misses}
+    work = [(debtor_id, relpath, str(path)) for debtor_id, relpath, path, _ in misses]
+    chunks = [work[i:i + _CHUNK] for i in range(0, len(work), _CHUNK)]
+    context = multiprocessing.get_context("fork")
+    with context.Pool(min(os.cpu_count() or 1, 8)) as pool:
+        for chunk in pool.imap(_parse_chunk, chunks):
+            for debtor_id, result in chunk:
+                if isinstance(result, list):
+                    yield debtor_id, signatures[debtor_id], result
+                else:
+                    yield debtor_id, signatures[debtor_id], (*result, None)
+
+
+def _parallel() -> bool:
+    return sys.platform == "linux" and (os.cpu_count() or 1) > 1
+
+
 def load_debtors(root: Path, files: Sequence[tuple[str, Path]], *, enabled: bool = True,
                  ) -> tuple[dict[str, Debtor], list[LedgerError]]:
     """Every debtor file, validated: from the cache where the file is unchanged, else parsed."""
@@ -230,7 +291,7 @@ def load_debtors(root: Path, files: Sequence[tuple[str, Path]], *, enabled: bool
     debtors: dict[str, Debtor] = {}
     errors: list[LedgerError] = []
     fresh: dict[str, Entry] = {}
-    changed = len(cached) != len(files)
+    misses: list[tuple[str, str, Path, tuple[int, int, int]]] = []
     for debtor_id, path in files:
         relpath = f"{DEBTORS_DIR}/{path.name}"
         if not SLUG.fullmatch(debtor_id):
@@ -253,28 +314,28 @@ def load_debtors(root: Path, files: Sequence[tuple[str, Path]], *, enabled: bool
                 debtors[debtor_id] = unpack_debtor(entry[4])
                 fresh[debtor_id] = entry
                 continue
-        try:
-            data = path.read_bytes()
-        except OSError as error:
-            errors.append(LedgerError(relpath, 1, 1, f"cannot read: {error.strerror}"))
+        misses.append((debtor_id, relpath, path, signature))
+    # an unchanged file with a new stat needs no parse: only the rest may go to workers
+    unread = [m for m in misses if m[0] not in cached]
+    if len(unread) >= PARALLEL_FROM and _parallel():
+        results: Iterable[tuple[str, tuple[int, int, int],
+                                tuple[bytes, bytes, Debtor | None] | list[LedgerError]]] = (
+            _parse_in_workers(unread))
+        rest = [m for m in misses if m[0] in cached]
+    else:
+        results, rest = (), misses
+    parsed = itertools.chain(results, ((debtor_id, signature, _parse_one(relpath, path, cached.get(debtor_id)))
+                                       for debtor_id, relpath, path, signature in rest))
+    for debtor_id, signature, result in parsed:
+        if isinstance(result, list):
+            errors.extend(result)
             continue
-        digest = _digest(data)
-        changed = True
-        packed = entry[4] if entry is not None and entry[3] == digest else None
-        debtor = None
-        if packed is not None:
-            with contextlib.suppress(Exception):
-                debtor = unpack_debtor(packed)
-        if debtor is None or packed is None:
-            try:
-                debtor = parse_debtor(data, relpath)
-            except LedgerErrors as located:
-                errors.extend(located.errors)
-                continue
-            packed = pack_debtor(debtor)
-        debtors[debtor_id] = debtor
+        digest, packed, debtor = result
+        debtors[debtor_id] = debtor if debtor is not None else unpack_debtor(packed)
         fresh[debtor_id] = (*signature, digest, packed)
-    if enabled and (changed or not written or any(k not in fresh for k in cached)):
+    if misses:
+        debtors = dict(sorted(debtors.items()))
+    if enabled and (misses or not written or any(k not in fresh for k in cached)):
         _write_cache(root, key, fresh)
     return debtors, errors
 
