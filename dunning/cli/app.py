@@ -4,6 +4,8 @@ from __future__ import annotations
 
 # Each command module registers its commands on `app` when imported; one line per module.
 from dunning.cli import age as _age  # noqa: F401
+from dunning.cli import agenda as _agenda  # noqa: F401
+from dunning.cli import calendar as _calendar  # noqa: F401
 from dunning.cli import check as _check  # noqa: F401
 from dunning.cli import deadlines as _deadlines  # noqa: F401
 from dunning.cli import export as _export  # noqa: F401
