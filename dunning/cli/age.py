@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 
 import typer
 
-from dunning.aging import GROUPINGS
-from dunning.aging import AgingReport
-from dunning.aging import DebtorRow
-from dunning.aging import GroupRow
-from dunning.aging import InvoiceRow
-from dunning.aging import aging
-from dunning.aging import buckets_of
 from dunning.cli.base import AsOfOption
 from dunning.cli.base import FormatOption
 from dunning.cli.base import LedgerOption
@@ -24,14 +18,14 @@ from dunning.cli.base import emit
 from dunning.cli.base import fail
 from dunning.cli.base import open_ledger
 from dunning.cli.base import output_format
-from dunning.model import Settings
-from dunning.render import Column
-from dunning.render import money_grouped
-from dunning.render import render
 
-
-def _blank_zero(amount: Any) -> str:
-    return money_grouped(amount) if amount else ""
+if TYPE_CHECKING:
+    from dunning.aging import AgingReport
+    from dunning.aging import DebtorRow
+    from dunning.aging import GroupRow
+    from dunning.aging import InvoiceRow
+    from dunning.model import Settings
+    from dunning.render import Column
 
 
 def _collector_key(value: str | None, settings: Settings) -> str | None:
@@ -46,13 +40,19 @@ def _collector_key(value: str | None, settings: Settings) -> str | None:
 
 
 def _columns(report: AgingReport, settings: Settings) -> list[Column]:
+    from dunning.render import Column
+    from dunning.render import money_grouped
+
+    def blank_zero(amount: Any) -> str:
+        return money_grouped(amount) if amount else ""
+
     def collector_name(key: Any) -> str:
         return settings.collectors.get(str(key), str(key))
 
-    amounts = [Column(name, name, money=True, display=_blank_zero) for name in report.buckets.names]
+    amounts = [Column(name, name, money=True, display=blank_zero) for name in report.buckets.names]
     tail = [Column("open", "open", money=True),
-            Column("unapplied", "unapplied", money=True, display=_blank_zero),
-            Column("disputed", "disputed", money=True, display=_blank_zero)]
+            Column("unapplied", "unapplied", money=True, display=blank_zero),
+            Column("disputed", "disputed", money=True, display=blank_zero)]
     if report.by == "debtor":
         return [Column("id", "debtor"), Column("name", "name"),
                 Column("collector", "collector", display=collector_name), Column("currency", "cur"),
@@ -69,19 +69,22 @@ def _columns(report: AgingReport, settings: Settings) -> list[Column]:
             Column("bucket", "bucket"), Column("days_overdue", "days", numeric=True), *amounts, *tail]
 
 
-def _row(row: DebtorRow | InvoiceRow | GroupRow, by: str) -> dict[str, Any]:
-    if isinstance(row, InvoiceRow):
-        return row.as_json()
-    flat = row.as_json()
-    flat.update(row.by_bucket)
-    if isinstance(row, GroupRow) and row.group is None:
-        flat[by] = "(none)"
-    return flat
-
-
 def render_report(report: AgingReport, settings: Settings, fmt: str) -> str:
+    from dunning.aging import GroupRow
+    from dunning.aging import InvoiceRow
+    from dunning.render import render
+
+    def flat(row: DebtorRow | InvoiceRow | GroupRow) -> dict[str, Any]:
+        if isinstance(row, InvoiceRow):
+            return row.as_json()
+        values = row.as_json()
+        values.update(row.by_bucket)
+        if isinstance(row, GroupRow) and row.group is None:
+            values[report.by] = "(none)"
+        return values
+
     columns = _columns(report, settings)
-    rows = [_row(r, report.by) for r in report.rows]
+    rows = [flat(r) for r in report.rows]
     label = columns[0].key
     totals = [{label: "total", "currency": currency, **sums} for currency, sums in report.totals.items()]
     return render(rows, columns, fmt, totals=totals, document=report.as_json())  # type: ignore[arg-type]
@@ -101,16 +104,22 @@ def age(
     output: OutputOption = None,
     ledger: LedgerOption = None,
 ) -> None:
-    """The aging report: open amounts by days overdue, one row per debtor and currency.
+    """Aging report: open amounts by days overdue.
 
+    One row per debtor and currency, or per invoice, collector, industry or region (--by).
     `current` is what is not yet due; the buckets come from `buckets` in dunning.yaml ({A: 30, B: 60,
     C: null} holds 1-30, 31-60 and 61+ days overdue). A debtor's bucket is that of its oldest overdue
     open invoice. Disputed invoices are still owed: they stay in the amounts and the `disputed`
     column says how much of the open amount is disputed. Unapplied credit (overpayments) is shown
     per currency, never netted silently. Totals per currency close the report.
 
+    \b
     Example: dunning age --by invoice --bucket C --as-of 2026-06-30 -o aging.csv
     """
+    from dunning.aging import GROUPINGS
+    from dunning.aging import aging
+    from dunning.aging import buckets_of
+
     if by not in GROUPINGS:
         fail(f"--by: unknown grouping '{by}': use one of {', '.join(GROUPINGS)}")
     kind = output_format(fmt, output)

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from datetime import date
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import NoReturn
 
 import typer
 
-from dunning.ledger import Ledger
-from dunning.ledger import LedgerErrors
-from dunning.ledger import find_ledger
-from dunning.ledger import load_ledger
-from dunning.ledger import load_settings
-from dunning.model import Settings
-from dunning.model import parse_date
-from dunning.model import parse_money
-from dunning.render import Format
-from dunning.render import format_from_path
+# Only typer is imported up front: `dunning --help` and every command's start-up pay for what is
+# imported here, so the ledger, the model (pydantic) and the renderers load inside the functions.
+if TYPE_CHECKING:
+    from dunning.ledger import Ledger
+    from dunning.ledger import LedgerErrors
+    from dunning.model import Debtor
+    from dunning.model import Settings
+    from dunning.render import Format
 
 app = typer.Typer(
     name="dunning",
@@ -29,6 +30,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain click help, as sqlite-utils has: paragraphs reflow to the terminal, a `\b` paragraph (the
+    # examples) is kept as written, and no rich import (~0.15 s) on every --help or usage error.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -58,6 +62,9 @@ def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:
 
 
 def ledger_root(option: Path | None) -> Path:
+    from dunning.ledger import LedgerErrors
+    from dunning.ledger import find_ledger
+
     try:
         return find_ledger(option)
     except LedgerErrors as errors:
@@ -72,6 +79,9 @@ def fail_with(errors: LedgerErrors, code: int = EXIT_LEDGER) -> NoReturn:
 
 def open_ledger(option: Path | None) -> Ledger:
     """The whole ledger, validated; a ledger with errors stops the command with exit 1."""
+    from dunning.ledger import LedgerErrors
+    from dunning.ledger import load_ledger
+
     root = ledger_root(option)
     try:
         return load_ledger(root)
@@ -81,12 +91,76 @@ def open_ledger(option: Path | None) -> Ledger:
         fail_with(errors)
 
 
+def open_debtor(root: Path, debtor_id: str) -> Debtor:
+    """One debtor's file alone: an unknown or malformed id is bad input (exit 2), a file that does not
+    parse is a ledger error (exit 1, with every error located)."""
+    from dunning.ledger import DEBTORS_DIR
+    from dunning.ledger import LedgerErrors
+    from dunning.ledger import load_debtor
+
+    try:
+        return load_debtor(root, debtor_id)
+    except LedgerErrors as errors:
+        first = errors.errors[0]
+        if len(errors.errors) == 1 and first.message.startswith(("unknown debtor", "not a debtor id")):
+            fail(first.message)
+        typer.echo(f"dunning: error: {DEBTORS_DIR}/{debtor_id}.yaml does not pass `dunning check`:", err=True)
+        fail_with(errors)
+
+
 def open_settings(option: Path | None) -> tuple[Path, Settings]:
+    from dunning.ledger import LedgerErrors
+    from dunning.ledger import load_settings
+
     root = ledger_root(option)
     try:
         return root, load_settings(root)
     except LedgerErrors as errors:
         fail_with(errors)
+
+
+def require_rules(root: Path, debtor_id: str, debtor: Debtor, settings: Settings) -> None:
+    """Stop with exit 1 when the debtor's jurisdiction (else the ledger's) has no limitation rules.
+
+    The deadlines would be missing, so no command shows, exports or drafts without them; the error
+    names the file and line to fix: `debtors/ID.yaml:4:15: jurisdiction: unknown jurisdiction 'XX': ...`.
+    """
+    from dunning.deadlines import UnknownJurisdiction
+    from dunning.deadlines import rule_set
+    from dunning.deadlines.engine import jurisdiction_of
+
+    try:
+        rule_set(jurisdiction_of(debtor, settings))
+    except UnknownJurisdiction as error:
+        jurisdiction_failure(root, debtor_id, debtor, error)
+
+
+def jurisdiction_failure(root: Path, debtor_id: str, debtor: Debtor, error: Exception) -> NoReturn:
+    """`UnknownJurisdiction` as a ledger error at the `jurisdiction` line that set it (exit 1)."""
+    from dunning.ledger import SETTINGS_FILE
+    from dunning.ledger import LedgerError
+
+    if debtor.jurisdiction:
+        from dunning.checks import place
+
+        problem = place(root, debtor_id, ["jurisdiction"], str(error))
+    else:
+        line, column = _top_level_key(root / SETTINGS_FILE, "jurisdiction")
+        problem = LedgerError(SETTINGS_FILE, line, column, f"jurisdiction: {error}")
+    fail(str(problem), EXIT_LEDGER)
+
+
+def _top_level_key(path: Path, key: str) -> tuple[int, int]:
+    """Line and column of a top-level key's value in a YAML file (1, 1 when it cannot be read)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1, 1
+    for number, text in enumerate(lines, start=1):
+        head, colon, rest = text.partition(":")
+        if colon and head.rstrip() == key:
+            return number, len(text) - len(rest.lstrip()) + 1
+    return 1, 1
 
 
 def today(settings: Settings) -> date:
@@ -98,38 +172,81 @@ def now(settings: Settings) -> datetime:
     return datetime.now(settings.zone).replace(microsecond=0)
 
 
+# Dates a command accepts: reports count months and years back and forth from them, which the
+# calendar cannot do near year 1 or 9999 (and nobody means those).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(2999, 12, 31)
+
+
 def option_date(value: str | None, name: str, default: date | None = None) -> date:
     """A date option, or exit 2 naming the option: `--as-of: not a date: '2025-13-01'`."""
     if value is None:
         if default is None:
             fail(f"{name} is required")
         return default
+    from dunning.model import parse_date
+
     try:
-        return parse_date(value)
+        day = parse_date(value)
     except ValueError as error:
         fail(f"{name}: {error}")
+    if not EARLIEST <= day <= LATEST:
+        fail(f"{name}: {day} is out of range ({EARLIEST} to {LATEST})")
+    return day
 
 
 def as_of_date(value: str | None, settings: Settings) -> date:
     return option_date(value, "--as-of", today(settings))
 
 
-def option_money(value: str, name: str) -> str:
-    """Validate an amount option (at most 2 decimals, positive) and return it as written."""
+def option_amount(value: str, name: str) -> Decimal:
+    """An amount option as typed (`20000`, `1,234.50`; at most 2 decimals), or exit 2 naming the option."""
+    from dunning.model import parse_money
+
+    # Digits as people type them: Decimal alone would also take 1e5, nan or inf as numbers.
+    if not re.fullmatch(r"\s*[0-9][0-9,_]*(\.[0-9]*)?\s*", value):
+        fail(f"{name}: not an amount: '{value}' (digits, e.g. 20000 or 1,234.50)")
     try:
-        amount = parse_money(value)
+        return parse_money(value)
     except ValueError as error:
         fail(f"{name}: {error}")
-    if amount <= 0:
+
+
+def option_money(value: str, name: str) -> str:
+    """Validate an amount option (at most 2 decimals, positive) and return it as written."""
+    if option_amount(value, name) <= 0:
         fail(f"{name}: must be greater than 0, got {value}")
     return value
 
 
-def output_format(fmt: str | None, output: Path | None) -> Format:
+def option_jurisdiction(value: str | None, name: str = "--jurisdiction") -> str | None:
+    """A jurisdiction code that has limitation rules, or exit 2 naming the known ones."""
+    if value is None:
+        return None
+    from dunning.deadlines import UnknownJurisdiction
+    from dunning.deadlines import rule_set
+
     try:
-        return format_from_path(output, fmt)
+        rule_set(value)
+    except UnknownJurisdiction as error:
+        fail(f"{name}: {error}")
+    return value
+
+
+def output_format(fmt: str | None, output: Path | None) -> Format:
+    """--format, else the extension of -o (.csv, .json, .md; .txt or none: a table); exit 2 otherwise."""
+    from dunning.render import format_from_path
+
+    try:
+        chosen = format_from_path(output, fmt)
     except ValueError as error:
-        fail(str(error))
+        fail(f"--format: {error}")
+    if fmt is None and output is not None:
+        suffix = output.suffix.lower()
+        if chosen == "table" and suffix not in ("", ".txt", ".text"):
+            fail(f"-o {output}: cannot tell the format from '{output.suffix}': use .csv, .json, .md or .txt, "
+                 "or give --format")
+    return chosen
 
 
 def emit(text: str, output: Path | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 
@@ -14,14 +15,15 @@ from dunning.cli.base import LedgerOption
 from dunning.cli.base import app
 from dunning.cli.base import ledger_root
 from dunning.cli.base import output_format
-from dunning.ledger import LedgerError
-from dunning.ledger import load_ledger
-from dunning.render import dump_json
+
+if TYPE_CHECKING:
+    from dunning.ledger import LedgerError
 
 
 def run_checks(root: Path, *, history: bool = False, cache: bool = True) -> list[LedgerError]:
     """Every error and warning of the ledger: schema, cross-file, deep per-file checks, optionally git."""
     from dunning.checks import cross_checks
+    from dunning.ledger import load_ledger
 
     ledger = load_ledger(root, cache=cache, collect=True)
     problems = list(ledger.warnings)
@@ -58,17 +60,21 @@ def check(
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file, ignoring the cache.")] = False,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings count as errors (exit 1).")] = False,
 ) -> None:
-    """Validate every file of the ledger: schema, references, order, dates; print every error.
+    """Validate every file of the ledger and print every error.
 
-    Silent with exit 0 when all is well; otherwise one line per problem, `file:line:col: path: message`,
+    Schema, references, order, dates, evidence hashes, letter templates; --history also the git
+    history. Silent with exit 0 when all is well; otherwise one line per problem, `file:line:col: path: message`,
     and exit 1 when there is an error. Warnings (contacts outside contact_hours) do not fail the check
     unless --strict.
 
+    \b
     Example: dunning check --format json
     """
+    from dunning.render import dump_json
+
+    kind = output_format(fmt, None)
     root = ledger_root(ledger)
     problems = run_checks(root, history=history, cache=not no_cache)
-    kind = output_format(fmt, None)
     errors = [p for p in problems if p.severity == "error" or strict]
     if kind == "json":
         typer.echo(dump_json({"errors": [p.as_json() for p in problems if p.severity == "error" or strict],

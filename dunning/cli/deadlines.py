@@ -6,12 +6,13 @@ import os
 import sys
 from collections.abc import Sequence
 from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 
 import typer
 
-from dunning.balances import debtor_state
 from dunning.cli.base import EXIT_LEDGER
 from dunning.cli.base import AsOfOption
 from dunning.cli.base import FormatOption
@@ -21,40 +22,38 @@ from dunning.cli.base import app
 from dunning.cli.base import as_of_date
 from dunning.cli.base import emit
 from dunning.cli.base import fail
-from dunning.cli.base import fail_with
+from dunning.cli.base import jurisdiction_failure
+from dunning.cli.base import open_debtor
 from dunning.cli.base import open_ledger
 from dunning.cli.base import open_settings
 from dunning.cli.base import output_format
-from dunning.deadlines import KINDS
-from dunning.deadlines import Deadline
-from dunning.deadlines import UnknownJurisdiction
-from dunning.deadlines import debtor_deadlines
-from dunning.deadlines import missed
-from dunning.deadlines import select_deadlines
-from dunning.deadlines.engine import sort_key
-from dunning.ledger import LedgerErrors
-from dunning.ledger import load_debtor
-from dunning.model import Debtor
-from dunning.model import Settings
-from dunning.render import Column
-from dunning.render import Format
-from dunning.render import dump_json
-from dunning.render import render
 
-COLUMNS = [
-    Column("date", "date"),
-    Column("days_left", "left", numeric=True),
-    Column("status", "status"),
-    Column("kind", "kind"),
-    Column("debtor", "debtor"),
-    Column("invoice", "invoice"),
-    Column("currency", "cur"),
-    Column("amount", "amount", money=True),
-    Column("provisional", "prov"),
-    Column("guarantor", "guarantor"),
-    Column("rule", "rule"),
-]
-BASIS = Column("basis", "basis")
+if TYPE_CHECKING:
+    from dunning.deadlines import Deadline
+    from dunning.model import Debtor
+    from dunning.model import Settings
+    from dunning.render import Column
+    from dunning.render import Format
+
+
+def _columns(why: bool) -> list[Column]:
+    """The table's columns; `basis` (every step, in one cell) only for --why in CSV."""
+    from dunning.render import Column
+
+    columns = [
+        Column("date", "date"),
+        Column("days_left", "left", numeric=True),
+        Column("status", "status"),
+        Column("kind", "kind"),
+        Column("debtor", "debtor"),
+        Column("invoice", "invoice"),
+        Column("currency", "cur"),
+        Column("amount", "amount", money=True),
+        Column("provisional", "prov"),
+        Column("guarantor", "guarantor"),
+        Column("rule", "rule"),
+    ]
+    return [*columns, Column("basis", "basis")] if why else columns
 
 _RED = "red"
 _YELLOW = "yellow"
@@ -62,6 +61,8 @@ _GREEN = "green"
 
 
 def _kinds(values: Sequence[str] | None) -> list[str] | None:
+    from dunning.deadlines import KINDS
+
     if not values:
         return None
     chosen = [v.strip() for value in values for v in value.split(",") if v.strip()]
@@ -71,7 +72,13 @@ def _kinds(values: Sequence[str] | None) -> list[str] | None:
     return chosen
 
 
-def _compute(debtors: dict[str, Debtor], settings: Settings, day: date) -> tuple[list[Deadline], dict[str, bool]]:
+def _compute(root: Path, debtors: dict[str, Debtor], settings: Settings,
+             day: date) -> tuple[list[Deadline], dict[str, bool]]:
+    from dunning.balances import debtor_state
+    from dunning.deadlines import UnknownJurisdiction
+    from dunning.deadlines import debtor_deadlines
+    from dunning.deadlines.engine import sort_key
+
     found: list[Deadline] = []
     owing: dict[str, bool] = {}
     for debtor_id, debtor in debtors.items():
@@ -80,8 +87,7 @@ def _compute(debtors: dict[str, Debtor], settings: Settings, day: date) -> tuple
         try:
             found.extend(debtor_deadlines(debtor_id, debtor, settings, day, state))
         except UnknownJurisdiction as error:
-            where = f"debtors/{debtor_id}.yaml" if debtor.jurisdiction else "dunning.yaml"
-            fail(f"{where}: jurisdiction: {error}")
+            jurisdiction_failure(root, debtor_id, debtor, error)
     found.sort(key=sort_key)
     return found, owing
 
@@ -127,10 +133,13 @@ def _why_blocks(deadlines: Sequence[Deadline], markdown: bool) -> str:
 def render_deadlines(deadlines: Sequence[Deadline], fmt: Format, as_of: date, within: int, *, why: bool,
                      colour: bool = False, warn_days: int = 90) -> str:
     """The report in one format; JSON is the contract of cli.md and always carries the basis."""
+    from dunning.render import dump_json
+    from dunning.render import render
+
     if fmt == "json":
         return dump_json({"as_of": as_of.isoformat(), "within_days": within,
                           "deadlines": [d.as_json() for d in deadlines]})
-    columns = [*COLUMNS, BASIS] if why and fmt == "csv" else COLUMNS
+    columns = _columns(why and fmt == "csv")
     rows = [_row(d, why and fmt == "csv") for d in deadlines]
     text = render(rows, columns, fmt)
     if fmt == "csv":
@@ -172,34 +181,34 @@ def deadlines(
     output: OutputOption = None,
     ledger: LedgerOption = None,
 ) -> None:
-    """Limitation, guarantee, bankruptcy-claim, promise and instalment deadlines, soonest first.
+    """Limitation, guarantee and other deadlines, soonest first.
 
-    Lists what falls due within --within days (default warn_days) plus every deadline already
-    missed on an invoice still open. Limitation is computed per open invoice under the debtor's
-    jurisdiction (else the ledger's): CN, DE, EW, FR, US-NY, US-CA, US-UCC. `provisional` marks a
-    CN date in a year whose official holiday calendar is not announced yet. --why prints each
-    date's basis (always in JSON). docs/limitation.md explains every rule with its citations.
+    Limitation, guarantee, bankruptcy-claim, promise and instalment deadlines. Lists what falls due
+    within --within days (default warn_days) plus every deadline already missed on an invoice still
+    open. Limitation is computed per open invoice under the debtor's jurisdiction (else the ledger's):
+    CN, DE, EW, FR, US-NY, US-CA, US-UCC. `provisional` marks a CN date in a year whose official holiday
+    calendar is not announced yet. --why prints each date's basis (always in JSON). docs/limitation.md
+    explains every rule with its citations.
 
+    \b
     Example: dunning deadlines --within 30 --why --strict
     """
+    from dunning.deadlines import missed
+    from dunning.deadlines import select_deadlines
+
     chosen_kinds = _kinds(kind)
     fmt_kind = output_format(fmt, output)
     if debtor is not None:
         root, settings = open_settings(ledger)
-        try:
-            debtors = {debtor: load_debtor(root, debtor)}
-        except LedgerErrors as errors:
-            missing = any("unknown debtor" in e.message or "not a debtor id" in e.message for e in errors.errors)
-            fail_with(errors, 2 if missing else EXIT_LEDGER)
+        debtors = {debtor: open_debtor(root, debtor)}
     else:
         book = open_ledger(ledger)
-        settings = book.settings
-        debtors = book.debtors
+        root, settings, debtors = book.root, book.settings, book.debtors
     day = as_of_date(as_of, settings)
     days = settings.warn_days if within is None else within
     if days < 0:
         fail(f"--within: must not be negative, got {days}")
-    found, owing = _compute(debtors, settings, day)
+    found, owing = _compute(root, debtors, settings, day)
     shown = select_deadlines(found, days, everything=everything, kinds=chosen_kinds, owing=owing)
     emit(render_deadlines(shown, fmt_kind, day, days, why=why, colour=_use_colour(output),
                           warn_days=settings.warn_days), output)

@@ -12,12 +12,11 @@ from dunning.cli.base import LedgerOption
 from dunning.cli.base import app
 from dunning.cli.base import as_of_date
 from dunning.cli.base import fail
-from dunning.cli.base import fail_with
 from dunning.cli.base import ledger_root
+from dunning.cli.base import open_debtor
 from dunning.cli.base import open_ledger
-from dunning.ledger import LedgerErrors
-from dunning.ledger import load_debtor
-from dunning.ledger import load_settings
+from dunning.cli.base import open_settings
+from dunning.cli.base import require_rules
 
 
 @app.command()
@@ -34,13 +33,16 @@ def export(
     as_of: AsOfOption = None,
     ledger: LedgerOption = None,
 ) -> None:
-    """Export a bundle for legal review: per debtor a case file (bundle.md / bundle.pdf) with the facts,
-    invoices, deadlines with their basis, the chronology of every event, the letters, evidence with
-    sha256 and the git audit trail; plus the debtor file, letters, evidence and a MANIFEST.sha256.
+    """A bundle for legal review, optionally redacted.
+
+    Per debtor a case file (bundle.md / bundle.pdf) with the facts, invoices, deadlines with their
+    basis, the chronology of every event, the letters, evidence with sha256 and the git audit trail;
+    plus the debtor file, letters, evidence and a MANIFEST.sha256.
 
     --redact masks personal data everywhere (names, amounts and document numbers are kept) and
     includes evidence only as its manifest. The target must not exist yet.
 
+    \b
     Example: dunning export shenyang-heavy --redact -o shenyang-heavy.zip
     """
     from dunning import export as bundle
@@ -56,11 +58,10 @@ def export(
         settings, debtors = full.settings, full.debtors
     else:
         assert debtor_id is not None
-        try:
-            settings = load_settings(root)
-            debtors = {debtor_id: load_debtor(root, debtor_id)}
-        except LedgerErrors as errors:
-            fail_with(errors, 2)
+        root, settings = open_settings(root)
+        debtors = {debtor_id: open_debtor(root, debtor_id)}
+    for key, debtor in debtors.items():
+        require_rules(root, key, debtor, settings)
     day = as_of_date(as_of, settings)
     target = output or Path(f"export-{debtor_id or 'all'}-{day.isoformat()}")
     if target.exists() and (target.suffix.lower() == ".zip" or not target.is_dir() or any(target.iterdir())):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from functools import cache
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 
 import typer
-from pydantic import TypeAdapter
-from pydantic import ValidationError
 
 from dunning.cli.base import FormatOption
 from dunning.cli.base import LedgerOption
@@ -17,40 +17,38 @@ from dunning.cli.base import emit
 from dunning.cli.base import fail
 from dunning.cli.base import open_settings
 from dunning.cli.base import output_format
-from dunning.gitlog import GitError
-from dunning.gitlog import HistoryEntry
-from dunning.gitlog import debtor_history
-from dunning.gitlog import event_label
-from dunning.ledger import DEBTORS_DIR
-from dunning.ledger import LedgerErrors
-from dunning.ledger import debtor_path
-from dunning.ledger import load_debtor
-from dunning.model import Event
-from dunning.model import Settings
-from dunning.render import Column
-from dunning.render import render
-from dunning.render import to_jsonable
-from dunning.writer import describe_event
-from dunning.writer import event_currency
 
-_EVENT = TypeAdapter(Event)
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
-COLUMNS = [
-    Column("date", "date"),
-    Column("author", "author"),
-    Column("commit", "commit"),
-    Column("change", "change"),
-]
+    from dunning.gitlog import HistoryEntry
+    from dunning.model import Event
+    from dunning.model import Settings
+
+
+@cache
+def _event_adapter() -> TypeAdapter[Event]:
+    from pydantic import TypeAdapter
+
+    from dunning.model import Event
+
+    return TypeAdapter(Event)
 
 
 def _typed(event: Any) -> Any:
+    from pydantic import ValidationError
+
     try:
-        return _EVENT.validate_python(event)
+        return _event_adapter().validate_python(event)
     except ValidationError:
         return None
 
 
 def _event_words(event: Any, settings: Settings, debtor: Any) -> str:
+    from dunning.gitlog import event_label
+    from dunning.writer import describe_event
+    from dunning.writer import event_currency
+
     model = _typed(event)
     if model is None:
         return event_label(event)
@@ -58,6 +56,8 @@ def _event_words(event: Any, settings: Settings, debtor: Any) -> str:
 
 
 def _event_json(event: Any) -> Any:
+    from dunning.render import to_jsonable
+
     model = _typed(event)
     if model is None:
         return to_jsonable(event)
@@ -92,14 +92,24 @@ def history(
     fmt: FormatOption = None,
     output: OutputOption = None,
 ) -> None:
-    """The audit trail of one debtor from git: every commit, its author, the events it added, the facts it changed.
+    """The audit trail of one debtor from git.
 
-    Oldest first. Facts are compared as data (`credit_limit: 300000.00 -> 500000.00`,
-    `contacts[0].mobile: ... -> ...`); an event that disappeared is shown as REMOVED
-    (`dunning check --history` proves that never happened).
+    Every commit, its author, the events it added and the facts it changed, oldest first. Facts are
+    compared as data (`credit_limit: 300000.00 -> 500000.00`, `contacts[0].mobile: ... -> ...`); an
+    event that disappeared is shown as REMOVED (`dunning check --history` proves that never happened).
 
+    \b
     Example: dunning history shenyang-heavy --format md
     """
+    from dunning.gitlog import GitError
+    from dunning.gitlog import debtor_history
+    from dunning.ledger import DEBTORS_DIR
+    from dunning.ledger import LedgerErrors
+    from dunning.ledger import debtor_path
+    from dunning.ledger import load_debtor
+    from dunning.render import Column
+    from dunning.render import render
+
     root, settings = open_settings(ledger)
     kind = output_format(fmt, output)
     try:
@@ -132,4 +142,6 @@ def history(
             "facts": [{"field": f.field, "from": f.old, "to": f.new} for f in e.facts],
         } for e in entries],
     }
-    emit(render(rows, COLUMNS, kind, document=document), output)
+    columns = [Column("date", "date"), Column("author", "author"), Column("commit", "commit"),
+               Column("change", "change")]
+    emit(render(rows, columns, kind, document=document), output)

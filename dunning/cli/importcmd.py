@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Annotated
+from typing import Any
 
 import typer
+from typer.core import TyperCommand
 
 from dunning.cli.base import EXIT_LEDGER
 from dunning.cli.base import EXIT_USAGE
@@ -16,24 +19,24 @@ from dunning.cli.base import fail
 from dunning.cli.base import open_ledger
 from dunning.cli.base import open_settings
 from dunning.cli.base import output_format
-from dunning.importer import FIELD_HELP
-from dunning.importer import ImportInputError
-from dunning.importer import ImportPlan
-from dunning.importer import parse_mapping
-from dunning.importer import plan_import
-from dunning.importer import read_records
-from dunning.importer import read_table
-from dunning.render import Column
-from dunning.render import render
 
-COLUMNS = [
-    Column("line", "line", numeric=True),
-    Column("action", "action"),
-    Column("kind", "kind"),
-    Column("debtor", "debtor"),
-    Column("what", "what"),
-    Column("detail", "detail"),
-]
+if TYPE_CHECKING:
+    from dunning.importer import ImportPlan
+
+MAP_HELP = "COLUMN=FIELD for a column whose name is not recognised (repeatable)"
+
+
+class _ImportCommand(TyperCommand):
+    """Lists the mappable fields in `--map`'s help only when help is shown: they come from
+    dunning.importer, which loads the model and git modules that `dunning --help` need not pay for."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from dunning.importer import FIELD_HELP
+
+        for param in self.params:
+            if param.name == "map_" and isinstance(param, typer.core.TyperOption):
+                param.help = f"{MAP_HELP}; fields: {', '.join(f'{k} ({v})' for k, v in FIELD_HELP.items())}."
+        super().format_help(ctx, formatter)
 
 
 def _write(root: Path, plan: ImportPlan) -> list[Path]:
@@ -52,12 +55,10 @@ def _write(root: Path, plan: ImportPlan) -> list[Path]:
     return written
 
 
-@app.command("import")
+@app.command("import", cls=_ImportCommand)
 def import_command(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="A .csv or .xlsx export of invoices and/or payments.")],
-    map_: Annotated[list[str] | None, typer.Option(
-        "--map", help="COLUMN=FIELD for a column whose name is not recognised (repeatable); fields: "
-        + ", ".join(f"{k} ({v})" for k, v in FIELD_HELP.items()) + ".")] = None,
+    map_: Annotated[list[str] | None, typer.Option("--map", help=MAP_HELP + ".")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", "-n", help="Show what would change; write nothing.")] = False,
     sheet: Annotated[str | None, typer.Option("--sheet", help="XLSX: the worksheet (default: the first).")] = None,
     encoding: Annotated[str | None, typer.Option(
@@ -66,19 +67,29 @@ def import_command(
     fmt: FormatOption = None,
     ledger: LedgerOption = None,
 ) -> None:
-    """Import invoices and payments from an accounting system's export (用友, 金蝶 or any CSV/XLSX).
+    """Import invoices and payments from a CSV or XLSX export.
 
-    Columns are recognised by their Chinese or English names (客户名称, 客户编码, 发票号, 开票日期,
-    到期日, 价税合计, 币种, 统一社会信用代码, 业务员; 收款日期, 收款金额, 对应发票 for payments; a
-    类型 column with 发票/收款 for mixed files); --map names any other. Debtors are created as needed.
-    Importing the same file again changes nothing: invoices are matched by id, payments by ref, date
-    and amount; an invoice whose amount or dates differ from the ledger is reported as a conflict and
-    never overwritten. A bad cell stops the import with its row and column; nothing is written.
-    One git commit for the whole import. Exit 0; 1 when some rows are in conflict (the rest is
-    imported); 2 for bad input.
+    From an accounting system (用友, 金蝶, any other). Columns are recognised by their Chinese or
+    English names (客户名称, 客户编码, 发票号, 开票日期, 到期日, 价税合计, 币种, 统一社会信用代码,
+    业务员; 收款日期, 收款金额, 对应发票 for payments; a 类型 column with 发票/收款 for mixed
+    files); --map names any other. Debtors are created as needed. Importing the same file again
+    changes nothing: invoices are matched by id, payments by ref, date and amount; an invoice whose
+    amount or dates differ from the ledger is reported as a conflict and never overwritten. A bad
+    cell stops the import with its row and column; nothing is written. One git commit for the
+    whole import. Exit 0; 1 when some rows are in conflict (the rest is imported); 2 for bad input.
 
+    \b
     Example: dunning import 应收明细.xlsx --map 往来单位=debtor --dry-run
     """
+    from dunning.importer import ImportInputError
+    from dunning.importer import parse_mapping
+    from dunning.importer import plan_import
+    from dunning.importer import read_records
+    from dunning.importer import read_table
+    from dunning.render import Column
+    from dunning.render import dump_json
+    from dunning.render import render
+
     chosen = output_format(fmt, None)
     try:
         data = file.read_bytes()
@@ -119,11 +130,13 @@ def import_command(
                     typer.echo("note: the ledger is not in a git repository: written but not committed", err=True)
     if chosen == "json":
         document = plan.as_json() | {"dry_run": dry_run, "commit": commit}
-        typer.echo(render([], COLUMNS, "json", document=document), nl=False)
+        typer.echo(dump_json(document), nl=False)
     else:
         rows = [o.as_json() for o in plan.outcomes]
         if rows:
-            typer.echo(render(rows, COLUMNS, chosen), nl=False)
+            columns = [Column("line", "line", numeric=True), Column("action", "action"), Column("kind", "kind"),
+                       Column("debtor", "debtor"), Column("what", "what"), Column("detail", "detail")]
+            typer.echo(render(rows, columns, chosen), nl=False)
         counts = plan.counts()
         summary = ", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing in the file"
         verb = "would change" if dry_run else "changed"

@@ -8,33 +8,44 @@ from typing import Annotated
 from typing import Any
 
 import typer
-import yaml
 
 from dunning.cli.base import LedgerOption
 from dunning.cli.base import app
 from dunning.cli.base import fail
-from dunning.cli.base import fail_with
-from dunning.cli.base import ledger_root
-from dunning.ledger import CACHE_DIR
-from dunning.ledger import DEBTORS_DIR
-from dunning.ledger import SETTINGS_FILE
-from dunning.ledger import LedgerErrors
-from dunning.ledger import atomic_write
-from dunning.ledger import debtor_path
-from dunning.ledger import load_settings
-from dunning.ledger import parse_debtor
-from dunning.ledger import parse_settings
-from dunning.model import parse_money
+from dunning.cli.base import open_settings
+from dunning.cli.base import option_amount
+from dunning.cli.base import option_jurisdiction
 
 
 def _dump(document: dict[str, Any]) -> str:
+    import yaml
+
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, default_flow_style=False, width=100)
 
 
-def _inside_git(folder: Path) -> bool:
-    result = subprocess.run(["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
-                            capture_output=True, text=True, check=False)
-    return result.returncode == 0 and result.stdout.strip() == "true"
+def _version_control(root: Path) -> None:
+    """`git init` where the ledger is in no repository, then the merge driver and the hook; says what it did."""
+    from dunning import gitlog
+
+    if gitlog.repository_top(root) is None:
+        try:
+            made = subprocess.run(["git", "init", "-q", str(root)], capture_output=True, text=True, check=False)
+        except OSError as error:
+            typer.echo(f"dunning: note: cannot run git ({error.strerror}): the ledger is not under version "
+                       "control; writes will not be committed", err=True)
+            return
+        if made.returncode != 0:
+            typer.echo(f"dunning: note: git init failed: {made.stderr.strip()}; writes will not be committed",
+                       err=True)
+            return
+    try:
+        notes = gitlog.setup_repository(root)
+    except gitlog.GitError as problem:
+        typer.echo(f"dunning: note: the merge driver and pre-commit hook are not set up: git says: {problem} "
+                   "(fix it, then run `dunning hooks install`)", err=True)
+        return
+    for note in notes:
+        typer.echo(note)
 
 
 def _key_value(items: list[str], option: str) -> dict[str, str]:
@@ -65,15 +76,25 @@ def init(
     collector: Annotated[list[str] | None, typer.Option(
         "--collector", help="A collector as KEY=NAME, e.g. zhang.san=张三 (repeatable).")] = None,
 ) -> None:
-    """Create a new ledger: dunning.yaml, debtors/, the cache ignore rule, git repository and hooks.
+    """Create a new ledger.
 
-    Refuses a folder that already holds a ledger. When the folder is not inside a git repository,
-    `git init` makes one, so that every write is recorded.
+    Writes dunning.yaml, debtors/ and the cache's ignore rule, and sets up git and its hooks. Refuses a
+    folder that already holds a ledger. When the folder is not inside a git repository, `git init` makes
+    one, so that every write is recorded.
 
+    \b
     Example: dunning init ar --creditor 辽宁示例贸易有限公司 --collector zhang.san=张三
     """
+    from dunning.ledger import CACHE_DIR
+    from dunning.ledger import DEBTORS_DIR
+    from dunning.ledger import SETTINGS_FILE
+    from dunning.ledger import LedgerErrors
+    from dunning.ledger import atomic_write
+    from dunning.ledger import parse_settings
+
     if not creditor.strip():
         fail("--creditor is required: the company name printed on every letter")
+    option_jurisdiction(jurisdiction)
     root = directory.resolve()
     if (root / SETTINGS_FILE).exists():
         fail(f"{root / SETTINGS_FILE} exists already: this folder holds a ledger")
@@ -111,14 +132,7 @@ def init(
                                   + rule).encode())
     except OSError as error:
         fail(f"{root}: cannot create the ledger: {error.strerror}")
-    if not _inside_git(root):
-        subprocess.run(["git", "init", "-q", str(root)], check=False)
-    try:
-        from dunning.gitlog import setup_repository
-    except ImportError:
-        setup_repository = None  # type: ignore[assignment]
-    if setup_repository is not None and _inside_git(root):
-        setup_repository(root)
+    _version_control(root)
     typer.echo(f"created ledger {root}")
 
 
@@ -142,18 +156,27 @@ def new(
     no_commit: Annotated[bool, typer.Option("--no-commit", help="Do not make a git commit.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
-    """Create a debtor file `debtors/ID.yaml`; refuses an existing id or one that is not a slug.
+    """Create a debtor file debtors/ID.yaml.
 
+    Refuses an existing id or one that is not a slug (lower-case letters, digits and '-').
+
+    \b
     Example: dunning new shenyang-heavy --name 沈阳重工机械有限公司 --collector zhang.san --terms-days 30
     """
-    root = ledger_root(ledger)
+    from dunning.ledger import DEBTORS_DIR
+    from dunning.ledger import LedgerErrors
+    from dunning.ledger import atomic_write
+    from dunning.ledger import debtor_path
+    from dunning.ledger import parse_debtor
+
+    root, settings = open_settings(ledger)
     try:
         path = debtor_path(root, debtor_id)
-        settings = load_settings(root)
     except LedgerErrors as errors:
-        fail_with(errors, 2)
+        fail(errors.errors[0].message)
     if not name.strip():
         fail("--name is required: the debtor's registered name")
+    option_jurisdiction(jurisdiction)
     if path.exists():
         fail(f"debtor '{debtor_id}' exists already ({DEBTORS_DIR}/{debtor_id}.yaml)")
     if collector is not None and collector not in settings.collectors:
@@ -166,10 +189,7 @@ def new(
         if value is not None:
             document[key] = value
     if credit_limit is not None:
-        try:
-            document["credit_limit"] = str(parse_money(credit_limit))
-        except ValueError as bad:
-            fail(f"--credit-limit: {bad}")
+        document["credit_limit"] = str(option_amount(credit_limit, "--credit-limit"))
     if contact:
         person: dict[str, Any] = {"name": contact, "decision_maker": True}
         for key, value in (("role", role), ("mobile", mobile), ("phone", phone), ("email", email)):
@@ -190,11 +210,16 @@ def new(
         atomic_write(path, text.encode())
     except OSError as error:
         fail(f"{relpath}: cannot write: {error.strerror}")
+    commit = None
     if not no_commit:
+        from dunning import gitlog
+
         try:
-            from dunning.gitlog import commit_paths
-        except ImportError:
-            commit_paths = None  # type: ignore[assignment]
-        if commit_paths is not None:
-            commit_paths(root, [path], f"new({debtor_id}): {name.strip()}")
-    typer.echo(f"created {relpath}")
+            commit = gitlog.commit_paths(root, [path], f"new({debtor_id}): {name.strip()}")
+        except gitlog.GitError as problem:
+            typer.echo(f"dunning: note: {relpath} is written but not committed: git says: {problem}", err=True)
+        else:
+            if commit is None and gitlog.repository_top(root) is None:
+                typer.echo("dunning: note: the ledger is not in a git repository: written but not committed",
+                           err=True)
+    typer.echo(f"created {relpath}" + (f" [{commit[:10]}]" if commit else ""))

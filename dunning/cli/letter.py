@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from decimal import InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 from typing import get_args
@@ -23,23 +24,17 @@ from dunning.cli.base import fail_with
 from dunning.cli.base import now
 from dunning.cli.base import open_settings
 from dunning.cli.base import option_date
+from dunning.cli.base import require_rules
 from dunning.cli.base import today
-from dunning.ledger import DEBTORS_DIR
-from dunning.ledger import LedgerErrors
-from dunning.ledger import atomic_write
-from dunning.ledger import load_debtor
-from dunning.letters import Letter
-from dunning.letters import LetterError
-from dunning.letters import Templates
-from dunning.letters import build_letter
-from dunning.model import Debtor
-from dunning.model import Settings
-from dunning.model import Via
-from dunning.render import money_display
+
+if TYPE_CHECKING:
+    from dunning.letters import Letter
+    from dunning.letters import Templates
+    from dunning.model import Debtor
+    from dunning.model import Settings
 
 LETTER_FORMATS = ("md", "html", "pdf", "eml")
 LETTERS_DIR = "letters"
-VIAS: tuple[str, ...] = get_args(Via)
 
 
 def _format(fmt: str | None, output: Path | None, send: bool) -> str:
@@ -57,6 +52,9 @@ def _format(fmt: str | None, output: Path | None, send: bool) -> str:
             return suffix
         if suffix in ("markdown", "htm"):
             return "md" if suffix == "markdown" else "html"
+        if suffix:
+            fail(f"-o {output}: cannot tell the format from '{output.suffix}': use .md, .html, .pdf or .eml, "
+                 "or give --format")
     return "pdf"
 
 
@@ -75,6 +73,9 @@ def _interest(value: str | None) -> Decimal | None:
 def _debtor(root: Path, settings: Settings, debtor_id: str) -> Debtor:
     """One debtor that passes check; an unknown id is bad input (2), a broken file a ledger error (1)."""
     from dunning.checks import validate_debtor
+    from dunning.ledger import DEBTORS_DIR
+    from dunning.ledger import LedgerErrors
+    from dunning.ledger import load_debtor
 
     try:
         debtor = load_debtor(root, debtor_id)
@@ -113,6 +114,7 @@ def _subject(letter: Letter) -> str:
 def _render(letter: Letter, templates: Templates, fmt: str, settings: Settings, *, to: str | None,
             when: datetime, send: bool) -> tuple[bytes, Any]:
     """The letter's bytes in `fmt`, and the email message for eml."""
+    from dunning.letters import LetterError
     from dunning.pdf import PdfUnavailable
     from dunning.pdf import html_to_pdf
 
@@ -156,15 +158,19 @@ def _email(letter: Letter, templates: Templates, settings: Settings, pdf: bytes,
     return as_bytes(message), message
 
 
-def _record(root: Path, settings: Settings, letter: Letter, *, via: str, by: str | None, at: date | datetime,
+def _record(root: Path, settings: Settings, letter: Letter, *, via: str, by: str | None, at: date | None,
             files: list[Path], no_commit: bool) -> None:
+    """Append the letter's event; `at` None lets the writer stamp "now" under its lock (an earlier
+    clock reading, taken before the letter was rendered, could lose the race and be refused)."""
+    from dunning.ledger import LedgerErrors
+    from dunning.render import money_display
     from dunning.writer import WriteError
     from dunning.writer import append_event
     from dunning.writer import default_collector
 
     totals = "、".join(money_display(t["amount"], t["currency"]) for t in letter.context["totals"]) or "—"
     summary = f"{letter.title} {letter.reference}: {totals}"
-    event: dict[str, Any] = {"at": at}
+    event: dict[str, Any] = {} if at is None else {"at": at}
     if letter.template == "guarantor":
         event.update({"type": "guarantor_demand", "guarantor": letter.addressee, "via": via, "summary": summary})
         if letter.chased:
@@ -230,21 +236,31 @@ def letter(
     no_commit: Annotated[bool, typer.Option("--no-commit", help="With --record: make no git commit.")] = False,
     ledger: LedgerOption = None,
 ) -> None:
-    """Draft a letter to a debtor: one letter covering all its open invoices, never paid or disputed ones.
+    """Draft a letter to a debtor: Markdown, HTML, PDF or email.
 
-    --template auto follows the escalation ladder: current/A -> reminder (提醒函); B or a reminder
-    already sent -> demand (催款函); C, a demand already sent or a broken promise -> final (最后通知);
-    a final notice already sent -> lawyer (律师函, a draft for counsel); bankrupt -> claim (债权申报书).
-    A debtor on hold, in a lawsuit, keeping a plan or with a promise pending gets no automatic letter.
-    Templates in <ledger>/templates/<lang>/<name>.md.j2 override the built-in ones by name.
+    One letter covers all the debtor's open invoices, never paid or disputed ones. --template auto
+    follows the escalation ladder: current/A -> reminder (提醒函); B or a reminder already sent -> demand
+    (催款函); C, a demand already sent or a broken promise -> final (最后通知); a final notice already sent ->
+    lawyer (律师函, a draft for counsel); bankrupt -> claim (债权申报书). A debtor on hold, in a lawsuit,
+    keeping a plan or with a promise pending gets no automatic letter. Templates in
+    <ledger>/templates/<lang>/<name>.md.j2 override the built-in ones by name.
 
+    \b
     Example: dunning letter shenyang-heavy --format pdf --record
     """
+    from dunning.ledger import DEBTORS_DIR
+    from dunning.ledger import atomic_write
+    from dunning.letters import LetterError
+    from dunning.letters import Templates
+    from dunning.letters import build_letter
+    from dunning.model import Via
+
     root, settings = open_settings(ledger)
     when = as_of_date(as_of, settings)
     kind = _format(fmt, output, send)
-    if via is not None and via not in VIAS:
-        fail(f"--via: '{via}' is not one of {', '.join(VIAS)}")
+    vias: tuple[str, ...] = get_args(Via)
+    if via is not None and via not in vias:
+        fail(f"--via: '{via}' is not one of {', '.join(vias)}")
     if output is not None and str(output) == "-" and kind not in ("md", "html"):
         fail(f"-o -: a {kind} letter cannot go to the terminal; give a file name")
     if send and (settings.smtp is None):
@@ -253,6 +269,7 @@ def letter(
         fail(f"--to: not an email address: '{to}'")
     rate = _interest(interest_rate)
     debtor = _debtor(root, settings, debtor_id)
+    require_rules(root, debtor_id, debtor, settings)
     pay_date = option_date(pay_by, "--pay-by") if pay_by else None
     try:
         drafted = build_letter(debtor_id, debtor, settings, when, template=template, lang=lang, pay_by=pay_date,
@@ -295,5 +312,6 @@ def letter(
     if record:
         files = [target] if target is not None and target.resolve().is_relative_to(root) else []
         channel = via or ("email" if kind == "eml" else "registered_mail")
-        at: date | datetime = moment if when == today(settings) else when
+        # a letter of today is stamped by the writer, under its lock; one dated --as-of keeps that day
+        at = None if when == today(settings) else when
         _record(root, settings, drafted, via=channel, by=by, at=at, files=files, no_commit=no_commit)

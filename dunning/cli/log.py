@@ -6,34 +6,26 @@ import re
 from datetime import date
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 from typing import get_args
 
 import typer
 
+from dunning.cli.base import EARLIEST
 from dunning.cli.base import EXIT_LEDGER
+from dunning.cli.base import LATEST
 from dunning.cli.base import LedgerOption
 from dunning.cli.base import app
 from dunning.cli.base import fail
 from dunning.cli.base import open_settings
 from dunning.cli.base import option_date
 from dunning.cli.base import option_money
-from dunning.ledger import DEBTORS_DIR
-from dunning.ledger import LedgerErrors
-from dunning.model import CONTACT_TYPES
-from dunning.model import DebtorStatus
-from dunning.model import Outcome
-from dunning.model import Settings
-from dunning.model import Via
-from dunning.model import parse_moment
-from dunning.writer import WriteError
-from dunning.writer import append_event
-from dunning.writer import default_collector
 
-OUTCOMES: tuple[str, ...] = get_args(Outcome)
-VIAS: tuple[str, ...] = get_args(Via)
-STATUSES: tuple[str, ...] = get_args(DebtorStatus)
+if TYPE_CHECKING:
+    from dunning.model import Settings
+
 LEGAL_ACTIONS = ("filed", "judgment", "concluded")
 LEGAL_KINDS = ("suit", "arbitration", "payment_order")
 
@@ -78,10 +70,15 @@ def parse_at(value: str | None, settings: Settings, name: str = "--at") -> dict[
     """
     if value is None:
         return {}
+    from dunning.model import parse_moment
+
     try:
         moment = parse_moment(value)
     except ValueError as error:
         fail(f"{name}: {error}")
+    day = moment.date() if isinstance(moment, datetime) else moment
+    if not EARLIEST <= day <= LATEST:
+        fail(f"{name}: {value} is out of range ({EARLIEST} to {LATEST})")
     if isinstance(moment, datetime):
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=settings.zone)
@@ -98,6 +95,12 @@ def _currency(value: str | None) -> str | None:
 def record(root: Path, settings: Settings, debtor_id: str, event: dict[str, Any], *, by: str | None,
            evidence: list[Path] | None, no_commit: bool) -> None:
     """Append the event and say what was done; refusals exit 2 (bad input) or 1 (the file is in the way)."""
+    from dunning.ledger import DEBTORS_DIR
+    from dunning.ledger import LedgerErrors
+    from dunning.writer import WriteError
+    from dunning.writer import append_event
+    from dunning.writer import default_collector
+
     collector = by if by is not None else default_collector(root, settings)
     if collector:
         event["by"] = collector
@@ -145,16 +148,21 @@ def log(
     no_commit: NoCommitOption = False,
     ledger: LedgerOption = None,
 ) -> None:
-    """Record a contact with the debtor: a call, visit, WeChat message, SMS, email or letter.
+    """Record a contact: call, visit, WeChat, SMS, email or letter.
 
     The event is appended to debtors/ID.yaml (after validation: a promise date before the
     contact, an unknown invoice or a bad amount changes nothing) and committed to git.
 
+    \b
     Example: dunning log shenyang-heavy -t call --with 王建国 --promise-date 2025-04-30 --promise-amount 50000
     """
+    from dunning.model import CONTACT_TYPES
+    from dunning.model import Outcome
+    from dunning.model import Via
+
     _choice(kind, "--type", CONTACT_TYPES)
-    _choice(outcome, "--outcome", OUTCOMES)
-    _choice(via, "--via", VIAS)
+    _choice(outcome, "--outcome", get_args(Outcome))
+    _choice(via, "--via", get_args(Via))
     root, settings = open_settings(ledger)
     if (promise_date is None) != (promise_amount is None):
         fail("--promise-date and --promise-amount go together")
@@ -191,8 +199,11 @@ def pay(
     no_commit: NoCommitOption = False,
     ledger: LedgerOption = None,
 ) -> None:
-    """Record a payment received: it goes to --invoice first, then to the oldest open invoices.
+    """Record a payment received.
 
+    It goes to --invoice first, then to the oldest open invoices of its currency.
+
+    \b
     Example: dunning pay shenyang-heavy 20000 --invoice INV-2025-012 --date 2025-05-02 --ref "工行回单 20250502-001"
     """
     root, settings = open_settings(ledger)
@@ -227,6 +238,7 @@ def plan(
 ) -> None:
     """Record an agreed instalment plan (分期还款协议).
 
+    \b
     Example: dunning plan shenyang-heavy -i 2025-05-31:30000 -i 2025-06-30:40000 --signed --evidence 分期协议.pdf
     """
     root, settings = open_settings(ledger)
@@ -268,13 +280,19 @@ def event(
     no_commit: NoCommitOption = False,
     ledger: LedgerOption = None,
 ) -> None:
-    """Record any other event: dispute, resolve, credit, acknowledgment, legal, guarantor_demand, status, note.
+    """Record any other event: dispute, credit, legal, status...
 
+    TYPE is one of dispute, resolve, credit, acknowledgment, legal, guarantor_demand, status, note.
     Each type takes its own options (a dispute takes --reason, a status --status...); an option
     that does not belong to the type is refused.
 
+    \b
     Example: dunning event shenyang-heavy status --status bankrupt --claims-deadline 2026-03-01
     """
+    from dunning.model import CONTACT_TYPES
+    from dunning.model import DebtorStatus
+    from dunning.model import Via
+
     if kind not in EVENT_FIELDS:
         hint = {"payment": " (use `dunning pay`)", "plan": " (use `dunning plan`)"}.get(kind, "")
         if kind in CONTACT_TYPES:
@@ -282,8 +300,8 @@ def event(
         fail(f"TYPE: '{kind}' is not one of {', '.join(EVENT_FIELDS)}{hint}")
     _choice(action, "--action", LEGAL_ACTIONS)
     _choice(legal_kind, "--kind", LEGAL_KINDS)
-    _choice(via, "--via", VIAS)
-    _choice(status, "--status", STATUSES)
+    _choice(via, "--via", get_args(Via))
+    _choice(status, "--status", get_args(DebtorStatus))
     root, settings = open_settings(ledger)
     given: dict[str, Any] = {
         "reason": reason, "amount": option_money(amount, "--amount") if amount is not None else None,

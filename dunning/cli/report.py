@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 
 import typer
 
-from dunning import analytics
-from dunning.analytics import SEGMENTS
-from dunning.analytics import Period
-from dunning.analytics import Report
-from dunning.analytics import Summary
 from dunning.cli.base import AsOfOption
 from dunning.cli.base import FormatOption
 from dunning.cli.base import LedgerOption
@@ -25,12 +21,13 @@ from dunning.cli.base import fail
 from dunning.cli.base import open_ledger
 from dunning.cli.base import option_date
 from dunning.cli.base import output_format
-from dunning.model import Settings
-from dunning.render import Column
-from dunning.render import Format
-from dunning.render import dump_json
-from dunning.render import money_grouped
-from dunning.render import render
+
+if TYPE_CHECKING:
+    from dunning.analytics import Report
+    from dunning.analytics import Summary
+    from dunning.model import Settings
+    from dunning.render import Column
+    from dunning.render import Format
 
 
 def _percent(value: Decimal | None, *, for_people: bool) -> str | None:
@@ -41,10 +38,6 @@ def _percent(value: Decimal | None, *, for_people: bool) -> str | None:
 
 def _days(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.1f}"
-
-
-def _blank_zero(amount: Any) -> str:
-    return money_grouped(amount) if amount else ""
 
 
 def _segment_name(summary: Summary, by: str | None, settings: Settings, *, for_people: bool) -> str:
@@ -75,6 +68,8 @@ def _row(summary: Summary, by: str | None, settings: Settings, names: tuple[str,
 
 
 def _csv_columns(result: Report, label: str) -> list[Column]:
+    from dunning.render import Column
+
     rolls = [Column(f"roll_{a}_{b}", f"roll_{a}_{b}") for a, b in zip(result.names, result.names[1:], strict=False)]
     return [Column(label, label), Column("currency", "currency"), Column("debtors", "debtors"),
             Column("due", "due", money=True), Column("collected", "collected", money=True),
@@ -88,6 +83,14 @@ def _csv_columns(result: Report, label: str) -> list[Column]:
 def render_report(result: Report, settings: Settings, fmt: Format) -> str:
     """Table and Markdown: per currency, collection, aging with roll rates, and month by month;
     CSV: one row per segment and currency (total rows last); JSON: `Report.as_json()`."""
+    from dunning.render import Column
+    from dunning.render import dump_json
+    from dunning.render import money_grouped
+    from dunning.render import render
+
+    def blank_zero(amount: Any) -> str:
+        return money_grouped(amount) if amount else ""
+
     if fmt == "json":
         return dump_json(result.as_json())
     by = result.by
@@ -109,9 +112,9 @@ def render_report(result: Report, settings: Settings, fmt: Format) -> str:
                   Column("days_to_pay", "days to pay", numeric=True)]
     rolls = [Column(f"roll_{a}_{b}", f"{a}→{b}", numeric=True)
              for a, b in zip(result.names, result.names[1:], strict=False)]
-    aging = [Column(label, label), *(Column(n, n, money=True, display=_blank_zero) for n in result.names),
+    aging = [Column(label, label), *(Column(n, n, money=True, display=blank_zero) for n in result.names),
              Column("open", "open", money=True), *rolls]
-    monthly = [Column("day", "month end"), *(Column(n, n, money=True, display=_blank_zero) for n in result.names),
+    monthly = [Column("day", "month end"), *(Column(n, n, money=True, display=blank_zero) for n in result.names),
                Column("open", "open", money=True), Column("overdue", "overdue", money=True)]
     heading = "## " if fmt == "md" else ""
     sub = "### " if fmt == "md" else ""
@@ -146,20 +149,24 @@ def report(
     output: OutputOption = None,
     ledger: LedgerOption = None,
 ) -> None:
-    """Portfolio analytics: recovery rate, DSO, aging, roll rates, promises kept, days to pay.
+    """Portfolio analytics: recovery, DSO, aging, roll rates.
 
-    Over a period (default: the last 12 full months up to --as-of), per currency (never added
-    together), per --by segment with a total row. recovery = payments received in the period on
-    invoices due by its end / (those invoices' amounts less what was paid or credited on them before
-    the period). DSO by the countback method over monthly invoiced sales. Roll rate X→Y = the share
-    of bucket X's balance found in the next bucket Y a month end later, averaged over the months.
-    Promises kept = kept / (kept + broken) of the promises dated in the period. Days to pay: payment
-    weighted, from the due date to the payment day. See README "Report" for the exact definitions.
+    Recovery rate, DSO, aging, roll rates, promises kept and days to pay over a period (default: the
+    last 12 full months up to --as-of), per currency (never added together), per --by segment with a
+    total row. recovery = payments received in the period on invoices due by its end / (those invoices'
+    amounts less what was paid or credited on them before the period). DSO by the countback method over
+    monthly invoiced sales. Roll rate X→Y = the share of bucket X's balance found in the next bucket Y a
+    month end later, averaged over the months. Promises kept = kept / (kept + broken) of the promises
+    dated in the period. Days to pay: payment weighted, from the due date to the payment day. See README
+    "Report" for the exact definitions.
 
+    \b
     Example: dunning report --by region --chart portfolio.png
     """
-    if by is not None and by not in SEGMENTS:
-        fail(f"--by: unknown segment '{by}': use one of {', '.join(SEGMENTS)}")
+    from dunning import analytics
+
+    if by is not None and by not in analytics.SEGMENTS:
+        fail(f"--by: unknown segment '{by}': use one of {', '.join(analytics.SEGMENTS)}")
     kind = output_format(fmt, output)
     if chart is not None and chart.suffix.lower() not in (".png", ".svg"):
         fail(f"--chart: {chart}: use a .png or .svg file")
@@ -173,7 +180,7 @@ def report(
     first = option_date(start, "--from", analytics.months_to(last).start)
     if first > last:
         fail(f"--from: {first} is after --to {last}")
-    result = analytics.report(book.debtors, settings, day, period=Period(first, last),
+    result = analytics.report(book.debtors, settings, day, period=analytics.Period(first, last),
                               by=by)  # type: ignore[arg-type]
     if chart is not None:
         _draw(result, settings, chart)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from decimal import InvalidOperation
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 
@@ -19,18 +20,17 @@ from dunning.cli.base import emit
 from dunning.cli.base import fail
 from dunning.cli.base import open_ledger
 from dunning.cli.base import output_format
-from dunning.model import Settings
-from dunning.render import Column
-from dunning.render import Format
-from dunning.render import dump_json
-from dunning.render import money_display
-from dunning.render import render
-from dunning.risk import DebtorRisk
-from dunning.risk import RiskReport
-from dunning.risk import risk_report
+
+if TYPE_CHECKING:
+    from dunning.model import Settings
+    from dunning.render import Format
+    from dunning.risk import DebtorRisk
+    from dunning.risk import RiskReport
 
 
 def _open_shown(risk: DebtorRisk) -> str:
+    from dunning.render import money_display
+
     return "; ".join(money_display(amount, currency) for currency, amount in sorted(risk.open.items()))
 
 
@@ -54,6 +54,11 @@ def _percent(value: Decimal | None) -> str:
 def render_risk(result: RiskReport, settings: Settings, fmt: Format) -> str:
     """Table and Markdown: the list, each debtor's evidence and advice, then the provision; CSV: one row
     per debtor; JSON: `RiskReport.as_json()`."""
+    from dunning.render import Column
+    from dunning.render import dump_json
+    from dunning.render import money_display
+    from dunning.render import render
+
     if fmt == "json":
         return dump_json(result.as_json())
     if fmt == "csv":
@@ -114,19 +119,22 @@ def risk(
     output: OutputOption = None,
     ledger: LedgerOption = None,
 ) -> None:
-    """Debtors whose credit is getting worse, highest score first, each with evidence and advice.
+    """Debtors whose credit is getting worse, with advice.
 
-    Signals: days late trending up over recent paid invoices, an open invoice later than the debtor
-    ever paid, broken promises (last 90/180 days), credit limit exceeded, a worse bucket than 30
-    days ago, status events (hold, bankrupt, deregistered, closed), legal action, missed
-    instalments, disputes. Advice in the trade's terms: file the bankruptcy claim, demand from the
-    guarantor, stop deliveries (暂停发货), the debt acknowledgment (债务确认书), shorter terms,
-    security (担保/抵押). Below the list, a provision estimate per bucket from the ledger's own roll
-    rates over the last 12 full months: loss rate = product of the roll rates to the last bucket x
-    --c-loss. See README "Risk".
+    Highest score first, each with its evidence and advice. Signals: days late trending up over recent
+    paid invoices, an open invoice later than the debtor ever paid, broken promises (last 90/180 days),
+    credit limit exceeded, a worse bucket than 30 days ago, status events (hold, bankrupt, deregistered,
+    closed), legal action, missed instalments, disputes. Advice in the trade's terms: file the
+    bankruptcy claim, demand from the guarantor, stop deliveries (暂停发货), the debt acknowledgment
+    (债务确认书), shorter terms, security (担保/抵押). Below the list, a provision estimate per bucket from the
+    ledger's own roll rates over the last 12 full months: loss rate = product of the roll rates to the
+    last bucket x --c-loss. See README "Risk".
 
+    \b
     Example: dunning risk --as-of 2026-11-28 --c-loss 0.8 -f md -o risk.md
     """
+    from dunning.risk import risk_report
+
     try:
         loss = Decimal(c_loss.strip())
     except InvalidOperation:

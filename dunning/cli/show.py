@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
+from typing import TYPE_CHECKING
 from typing import Annotated
 from typing import Any
 
 import typer
 
-from dunning.aging import DebtorOverview
-from dunning.aging import OpenInvoice
-from dunning.aging import RecentEvent
-from dunning.aging import debtor_overview
-from dunning.balances import PlanState
-from dunning.balances import PromiseState
 from dunning.cli.base import AsOfOption
 from dunning.cli.base import FormatOption
 from dunning.cli.base import LedgerOption
@@ -23,28 +18,21 @@ from dunning.cli.base import app
 from dunning.cli.base import as_of_date
 from dunning.cli.base import emit
 from dunning.cli.base import fail
-from dunning.cli.base import fail_with
+from dunning.cli.base import open_debtor
 from dunning.cli.base import open_settings
 from dunning.cli.base import output_format
-from dunning.ledger import LedgerErrors
-from dunning.ledger import load_debtor
-from dunning.model import Contact
-from dunning.model import ContactEvent
-from dunning.model import Credit
-from dunning.model import Dispute
-from dunning.model import Guarantee
-from dunning.model import GuarantorDemand
-from dunning.model import Legal
-from dunning.model import Payment
-from dunning.model import Plan
-from dunning.model import Resolve
-from dunning.model import Settings
-from dunning.model import Status
-from dunning.render import Column
-from dunning.render import dump_json
-from dunning.render import money_display
-from dunning.render import money_grouped
-from dunning.render import render
+from dunning.cli.base import require_rules
+
+if TYPE_CHECKING:
+    from dunning.aging import DebtorOverview
+    from dunning.aging import OpenInvoice
+    from dunning.aging import RecentEvent
+    from dunning.balances import PlanState
+    from dunning.balances import PromiseState
+    from dunning.model import Contact
+    from dunning.model import Guarantee
+    from dunning.model import Settings
+    from dunning.render import Column
 
 DEADLINES_SHOWN = 5
 
@@ -54,20 +42,18 @@ DEADLINES_SHOWN = 5
 
 
 def next_deadlines(overview: DebtorOverview, settings: Settings,
-                   limit: int = DEADLINES_SHOWN) -> tuple[list[dict[str, Any]], int, str | None]:
+                   limit: int = DEADLINES_SHOWN) -> tuple[list[dict[str, Any]], int]:
     """The deadlines to mention on the call: missed ones first (expired, released), then the open
-    ones soonest first; at most `limit`. Returns (shown, how many there are in all, a problem)."""
-    from dunning.deadlines import UnknownJurisdiction  # the engine loads calendars: only when shown
+    ones soonest first; at most `limit`. Returns (shown, how many there are in all).
+
+    Raises `UnknownJurisdiction`: check the jurisdiction first (`require_rules`)."""
     from dunning.deadlines import debtor_deadlines
 
-    try:
-        found = debtor_deadlines(overview.id, overview.debtor, settings, overview.as_of, overview.state)
-    except UnknownJurisdiction as error:
-        return [], 0, str(error)
+    found = debtor_deadlines(overview.id, overview.debtor, settings, overview.as_of, overview.state)
     missed = [d for d in found if d.status in ("expired", "released")]
     coming = [d for d in found if d.status in ("open", "waived")]
     chosen = missed + coming
-    return [d.as_json() for d in chosen[:limit]], len(chosen), None
+    return [d.as_json() for d in chosen[:limit]], len(chosen)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -80,6 +66,9 @@ _DEPARTMENT_EN = {"财务部": "the finance department", "信用管理部": "the
 
 def opening_line(overview: DebtorOverview, settings: Settings, lang: str) -> str | None:
     """The standard first sentence of a collection call, about the oldest overdue invoice."""
+    from dunning.render import money_display
+    from dunning.render import money_grouped
+
     target = overview.call_about()
     if target is None:
         return None
@@ -119,6 +108,8 @@ def _guarantee_text(guarantee: Guarantee) -> str:
 
 
 def _promise_text(promise: PromiseState) -> str:
+    from dunning.render import money_display
+
     who = " ".join(x for x in (promise.by, f"with {promise.with_}" if promise.with_ else None) if x)
     text = (f"{promise.made}: {money_display(promise.amount, promise.currency)} by {promise.due}"
             f"{f' ({who})' if who else ''}: {promise.status}")
@@ -130,6 +121,8 @@ def _promise_text(promise: PromiseState) -> str:
 
 
 def _plan_lines(plan: PlanState) -> list[str]:
+    from dunning.render import money_display
+
     signed = "signed" if plan.signed else "not signed"
     lines = [f"Plan of {plan.day} ({signed}): {plan.status}, {money_display(plan.paid, plan.currency)} of "
              f"{money_display(plan.total, plan.currency)} paid"]
@@ -143,6 +136,17 @@ def _plan_lines(plan: PlanState) -> list[str]:
 
 
 def _event_detail(event: Any, currency: str) -> str:
+    from dunning.model import ContactEvent
+    from dunning.model import Credit
+    from dunning.model import Dispute
+    from dunning.model import GuarantorDemand
+    from dunning.model import Legal
+    from dunning.model import Payment
+    from dunning.model import Plan
+    from dunning.model import Resolve
+    from dunning.model import Status
+    from dunning.render import money_display
+
     if isinstance(event, Payment):
         text = money_display(event.amount, event.currency or currency)
         return f"{text}{f' on {event.invoice}' if event.invoice else ''}{f' ({event.ref})' if event.ref else ''}"
@@ -184,10 +188,13 @@ def _event_line(item: RecentEvent, currency: str) -> str:
     return f"  {head} {detail}{summary}".rstrip()
 
 
-_INVOICE_COLUMNS = [Column("invoice", "invoice"), Column("contract", "contract"), Column("currency", "cur"),
-                    Column("due", "due"), Column("days_overdue", "days", numeric=True),
-                    Column("bucket", "bucket"), Column("amount", "amount", money=True),
-                    Column("open", "open", money=True), Column("disputed", "disputed")]
+def _invoice_columns() -> list[Column]:
+    from dunning.render import Column
+
+    return [Column("invoice", "invoice"), Column("contract", "contract"), Column("currency", "cur"),
+            Column("due", "due"), Column("days_overdue", "days", numeric=True),
+            Column("bucket", "bucket"), Column("amount", "amount", money=True),
+            Column("open", "open", money=True), Column("disputed", "disputed")]
 
 
 def _invoice_row(item: OpenInvoice) -> dict[str, Any]:
@@ -198,9 +205,11 @@ def _invoice_row(item: OpenInvoice) -> dict[str, Any]:
             "open": state.open, "disputed": state.disputed}
 
 
-def render_text(overview: DebtorOverview, settings: Settings,
-                deadlines: tuple[list[dict[str, Any]], int, str | None],
+def render_text(overview: DebtorOverview, settings: Settings, deadlines: tuple[list[dict[str, Any]], int],
                 opening: str | None, *, markdown: bool = False) -> str:
+    from dunning.render import money_display
+    from dunning.render import render
+
     debtor = overview.debtor
     state = overview.state
     currency = state.currency
@@ -250,7 +259,7 @@ def render_text(overview: DebtorOverview, settings: Settings,
         rows = [_invoice_row(i) for i in overview.open_invoices]
         totals = [{"invoice": "total", "currency": c, "open": amount}
                   for c, amount in sorted(state.open_by_currency().items())]
-        out.append(render(rows, _INVOICE_COLUMNS, "md" if markdown else "table", totals=totals).rstrip())
+        out.append(render(rows, _invoice_columns(), "md" if markdown else "table", totals=totals).rstrip())
     else:
         out.append("  nothing open")
     for unapplied_currency, amount in sorted(state.unapplied.items()):
@@ -262,7 +271,7 @@ def render_text(overview: DebtorOverview, settings: Settings,
         if overview.plan is not None:
             out += [f"  {line}" for line in _plan_lines(overview.plan)]
 
-    shown_deadlines, deadlines_total, problem = deadlines
+    shown_deadlines, deadlines_total = deadlines
     out.append(heading("Next deadlines" if deadlines_total <= len(shown_deadlines) else
                        f"Next {len(shown_deadlines)} of {deadlines_total} deadlines "
                        f"(`dunning deadlines --all` lists them)"))
@@ -274,9 +283,7 @@ def render_text(overview: DebtorOverview, settings: Settings,
         guarantor = f" ({item['guarantor']})" if item.get("guarantor") else ""
         out.append(f"  {item.get('date') or 'no date yet'}  {left:>14}  {item['status']:<8} "
                    f"{item['kind']}{invoice}{guarantor}  {item['rule']}".rstrip())
-    if problem:
-        out.append(f"  {problem}")
-    elif not shown_deadlines:
+    if not shown_deadlines:
         out.append("  none")
 
     shown = len(overview.recent)
@@ -296,8 +303,7 @@ def _model(value: Any) -> Any:
     return value.model_dump(by_alias=True, exclude_none=True, exclude_defaults=False)
 
 
-def document(overview: DebtorOverview, deadlines: tuple[list[dict[str, Any]], int, str | None],
-             opening: str | None,
+def document(overview: DebtorOverview, deadlines: tuple[list[dict[str, Any]], int], opening: str | None,
              lang: str) -> dict[str, Any]:
     debtor = overview.debtor
     state = overview.state
@@ -336,7 +342,7 @@ def show(
     output: OutputOption = None,
     ledger: LedgerOption = None,
 ) -> None:
-    """One debtor on one screen, to prepare a call: contacts, open invoices, promises, plan, deadlines.
+    """One debtor on one screen, to prepare a call.
 
     Shows the collector, status and credit limit, every contact (decision makers first, every
     channel), guarantees, each open invoice with its contract, due date, days overdue, bucket and
@@ -344,21 +350,20 @@ def show(
     deadlines, the last events, and the opening line of the call about the oldest overdue invoice.
     Reads this debtor's file only. `--format csv` gives the open invoices.
 
+    \b
     Example: dunning show shenyang-heavy --events 5 --lang en
     """
+    from dunning.aging import debtor_overview
+    from dunning.render import dump_json
+    from dunning.render import render
+
     kind = output_format(fmt, output)
     if lang is not None and lang not in ("zh", "en"):
         fail(f"--lang: unknown language '{lang}': use zh or en")
     root, settings = open_settings(ledger)
-    try:
-        debtor = load_debtor(root, debtor_id)
-    except LedgerErrors as errors:
-        first = errors.errors[0]
-        if len(errors.errors) == 1 and first.line == 1 and first.column == 1 and (
-                first.message.startswith(("unknown debtor", "not a debtor id"))):
-            fail(first.message)
-        fail_with(errors)
+    debtor = open_debtor(root, debtor_id)
     day = as_of_date(as_of, settings)
+    require_rules(root, debtor_id, debtor, settings)
     overview = debtor_overview(debtor_id, debtor, settings, day, events=events)
     language = lang or settings.language
     deadlines = next_deadlines(overview, settings)
@@ -366,7 +371,7 @@ def show(
     if kind == "json":
         text = dump_json(document(overview, deadlines, opening, language))
     elif kind == "csv":
-        text = render([_invoice_row(i) for i in overview.open_invoices], _INVOICE_COLUMNS, "csv")
+        text = render([_invoice_row(i) for i in overview.open_invoices], _invoice_columns(), "csv")
     else:
         text = render_text(overview, settings, deadlines, opening, markdown=kind == "md")
     emit(text, output)
