@@ -3,12 +3,13 @@
 Design (measured by `make bench`, explained in docs/performance.md):
 
 * One file, `<ledger>/.dunning/debtors.cache`, in a folder that ignores itself in git.
-* Each entry holds the file's stat (mtime_ns, size, inode), the BLAKE2 digest of its bytes and the
+* Each entry holds the file's stat (mtime_ns, size, inode, ctime_ns), the BLAKE2 digest of its bytes and the
   validated debtor packed as msgpack lists by a codec generated from the models' annotations, so
   they come back as the same pydantic models without validating again (they were validated when
   the entry was written) at ~1 us an object.
 * An entry is served only when the stat matches and the file was not modified in the two seconds
-  before the cache was written (a same-timestamp edit then cannot hide); otherwise the file is read
+  before the cache was written (a same-timestamp edit then cannot hide; an edit whose mtime was
+  put back still changes ctime, which nobody can set); otherwise the file is read
   and its digest compared: same bytes (say a `touch`) -> the entry is reused, else it is parsed again.
 * The whole cache is keyed by the tool's version and by the source of the format and loader
   modules: a new release or a schema change never reads an old cache (beancount#449).
@@ -188,7 +189,8 @@ def unpack_debtor(data: bytes) -> Debtor:
     return debtor
 
 
-Entry = tuple[int, int, int, bytes, bytes]  # mtime_ns, size, inode, digest, packed debtor
+Signature = tuple[int, int, int, int]  # mtime_ns, size, inode, ctime_ns (os.utime cannot set ctime)
+Entry = tuple[int, int, int, int, bytes, bytes]  # the signature, the digest, the packed debtor
 
 
 def _cache_path(root: Path) -> Path:
@@ -241,9 +243,9 @@ def _parse_one(relpath: str, path: Path, entry: Entry | None,
     except OSError as error:
         return [LedgerError(relpath, 1, 1, f"cannot read: {error.strerror}")]
     digest = _digest(data)
-    if entry is not None and entry[3] == digest:  # same bytes, new stat (a touch, a checkout)
+    if entry is not None and entry[4] == digest:  # same bytes, new stat (a touch, a checkout)
         with contextlib.suppress(Exception):
-            return digest, entry[4], unpack_debtor(entry[4])
+            return digest, entry[5], unpack_debtor(entry[5])
     try:
         debtor = parse_debtor(data, relpath)
     except LedgerErrors as located:
@@ -261,8 +263,8 @@ def _parse_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, tuple[byt
     return done
 
 
-def _parse_in_workers(misses: list[tuple[str, str, Path, tuple[int, int, int]]],
-                      ) -> Iterator[tuple[str, tuple[int, int, int],
+def _parse_in_workers(misses: list[tuple[str, str, Path, Signature]],
+                      ) -> Iterator[tuple[str, Signature,
                                           tuple[bytes, bytes, Debtor | None] | list[LedgerError]]]:
     import multiprocessing
 
@@ -291,7 +293,7 @@ def load_debtors(root: Path, files: Sequence[tuple[str, Path]], *, enabled: bool
     debtors: dict[str, Debtor] = {}
     errors: list[LedgerError] = []
     fresh: dict[str, Entry] = {}
-    misses: list[tuple[str, str, Path, tuple[int, int, int]]] = []
+    misses: list[tuple[str, str, Path, Signature]] = []
     for debtor_id, path in files:
         relpath = f"{DEBTORS_DIR}/{path.name}"
         if not SLUG.fullmatch(debtor_id):
@@ -308,17 +310,18 @@ def load_debtors(root: Path, files: Sequence[tuple[str, Path]], *, enabled: bool
                                       "debtor files must be plain files inside the ledger"))
             continue
         entry = cached.get(debtor_id)
-        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        if entry is not None and entry[:3] == signature and stat.st_mtime_ns < written - RACY_NS:
+        signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino, stat.st_ctime_ns)
+        if (entry is not None and entry[:4] == signature
+                and max(stat.st_mtime_ns, stat.st_ctime_ns) < written - RACY_NS):
             with contextlib.suppress(Exception):  # a damaged entry is parsed again
-                debtors[debtor_id] = unpack_debtor(entry[4])
+                debtors[debtor_id] = unpack_debtor(entry[5])
                 fresh[debtor_id] = entry
                 continue
         misses.append((debtor_id, relpath, path, signature))
     # an unchanged file with a new stat needs no parse: only the rest may go to workers
     unread = [m for m in misses if m[0] not in cached]
     if len(unread) >= PARALLEL_FROM and _parallel():
-        results: Iterable[tuple[str, tuple[int, int, int],
+        results: Iterable[tuple[str, Signature,
                                 tuple[bytes, bytes, Debtor | None] | list[LedgerError]]] = (
             _parse_in_workers(unread))
         rest = [m for m in misses if m[0] in cached]

@@ -169,8 +169,9 @@ def _construct_int(loader: ExactLoader, node: Any) -> int:
 
 def _construct_decimal(loader: ExactLoader, node: Any) -> Decimal:
     text = str(loader.construct_scalar(node))
+    special = {".inf": "Infinity", "+.inf": "Infinity", "-.inf": "-Infinity", ".nan": "NaN"}
     try:
-        return Decimal(text.replace("inf", "Infinity").replace("Inf", "Infinity").replace("INF", "Infinity"))
+        return Decimal(special.get(text.lower(), text))
     except InvalidOperation:
         return Decimal("NaN")
 
@@ -261,7 +262,7 @@ def decode_text(data: bytes, relpath: str) -> str:
     except UnicodeDecodeError as error:
         before = data[: error.start]
         line = before.count(b"\n") + 1
-        column = len(before) - (before.rfind(b"\n") + 1) + 1
+        column = len(before[before.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1  # characters
         raise _single(relpath, f"not UTF-8: byte 0x{data[error.start]:02x} cannot be read; save the file "
                       "as UTF-8 (GBK and GB2312 are not accepted)", line, column) from None
     return text[1:] if text.startswith("\ufeff") else text
@@ -387,8 +388,10 @@ def _message(error: Any, model_fields: Iterable[str]) -> str:
     if kind in ("string_type", "int_type", "int_parsing", "bool_type", "bool_parsing", "literal_error",
                 "list_type", "dict_type", "model_type", "model_attributes_type", "date_type",
                 "greater_than_equal", "less_than_equal", "too_short", "int_from_float"):
-        shown = value if not isinstance(value, dict | list) else type(value).__name__
-        return f"{text.rstrip('.').lower()}, got {shown!r}"
+        if isinstance(value, dict | list):
+            return f"{text.rstrip('.').lower()}, got {type(value).__name__!r}"
+        shown = str(value) if isinstance(value, Decimal | float) else repr(value)
+        return f"{text.rstrip('.').lower()}, got {shown}"
     return text
 
 
@@ -443,22 +446,66 @@ def _mapping(document: Any, relpath: str, what: str) -> dict[str, Any]:
     return document
 
 
+def _text_where_numbers(error: ValidationError, document: Any, text: str) -> bool:
+    """Where text is expected and YAML read a number (`id: 00123`, `contract: 2025.10`), put the
+    number's literal text into the document, as the person wrote it; False when there is none."""
+    numeric = [item["loc"] for item in error.errors() if item["type"] == "string_type"
+               and isinstance(item.get("input"), int | float | Decimal) and not isinstance(item["input"], bool)]
+    if not numeric:
+        return False
+    try:
+        root = yaml.compose(text, Loader=_MarkLoader)
+    except yaml.YAMLError:
+        return False
+    for loc in numeric:
+        node, _, missing = _node_at(root, loc)
+        container, key = _container_at(document, loc)
+        if missing or container is None or not isinstance(node, yaml.ScalarNode):
+            return False
+        container[key] = node.value
+    return True
+
+
+def _container_at(document: Any, loc: Sequence[int | str]) -> tuple[Any, int | str]:
+    """The dict or list holding the value at a pydantic location, and its key there."""
+    current = document
+    for index, part in enumerate(loc):
+        holds = (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and part < len(current))
+        if holds:
+            if index == len(loc) - 1:
+                return current, part
+            current = current[part]
+        elif not (isinstance(part, str) and part in _UNION_TAGS):
+            return None, part
+    return None, ""
+
+
+def _validate(model: type[Any], document: dict[str, Any], raw: bytes, relpath: str, exact: bool) -> Any:
+    """The validated model of a file's document; every error located."""
+    for attempt in range(3):
+        try:
+            return model.model_validate(document)
+        except ValidationError as error:
+            if not exact:
+                # What yaml-rs read may be what failed (a float too long to be exact): the exact
+                # loader decides.
+                document = _mapping(_parse_yaml(raw, relpath, exact=True)[0], relpath,
+                                    "a debtor file" if model is Debtor else "dunning.yaml")
+                exact = True
+                continue
+            if attempt < 2 and _text_where_numbers(error, document, decode_text(raw, relpath)):
+                continue
+            raise locate_validation(error, decode_text(raw, relpath), relpath, model) from None
+    return model.model_validate(document)
+
+
 def parse_debtor(data: bytes | str, relpath: str) -> Debtor:
     """One debtor file's text as a validated `Debtor`; raises `LedgerErrors` with every error located."""
     raw = data.encode("utf-8") if isinstance(data, str) else data
     document, exact = _parse_yaml(raw, relpath)
     document = _mapping(document, relpath, "a debtor file")
-    try:
-        debtor = Debtor.model_validate(document)
-    except ValidationError as error:
-        if exact:
-            raise locate_validation(error, decode_text(raw, relpath), relpath, Debtor) from None
-        # What yaml-rs read may be what failed (a float too long to be exact): the exact loader decides.
-        document = _mapping(_parse_yaml(raw, relpath, exact=True)[0], relpath, "a debtor file")
-        try:
-            debtor = Debtor.model_validate(document)
-        except ValidationError as exact_error:
-            raise locate_validation(exact_error, decode_text(raw, relpath), relpath, Debtor) from None
+    debtor: Debtor = _validate(Debtor, document, raw, relpath, exact)
     keys = list(document)
     if "events" in document and keys[-1] != "events":
         root = yaml.compose(decode_text(raw, relpath), Loader=_MarkLoader)
@@ -471,10 +518,8 @@ def parse_debtor(data: bytes | str, relpath: str) -> Debtor:
 
 def parse_settings(data: bytes, relpath: str = SETTINGS_FILE) -> Settings:
     document = _mapping(_parse_yaml(data, relpath, exact=True)[0], relpath, "dunning.yaml")
-    try:
-        return Settings.model_validate(document)
-    except ValidationError as error:
-        raise locate_validation(error, decode_text(data, relpath), relpath, Settings) from None
+    settings: Settings = _validate(Settings, document, data, relpath, True)
+    return settings
 
 
 def load_settings(root: Path) -> Settings:
@@ -519,6 +564,7 @@ class Ledger:
     settings: Settings
     debtors: dict[str, Debtor]
     warnings: list[LedgerError] = field(default_factory=list)
+    settings_ok: bool = True  # False: dunning.yaml is broken and `settings` are stand-ins (check only)
 
     def path_of(self, debtor_id: str) -> Path:
         return self.root / DEBTORS_DIR / f"{debtor_id}.yaml"
@@ -547,11 +593,14 @@ def load_ledger(root: Path, *, cache: bool = True, collect: bool = False) -> Led
     from dunning.checks import cross_checks
 
     errors: list[LedgerError] = []
+    settings_ok = True
     try:
         settings = load_settings(root)
     except LedgerErrors as settings_errors:
         if not collect:
             raise
+        # checks against stand-in settings would be false alarms (every collector "unknown")
+        settings_ok = False
         errors.extend(settings_errors.errors)
         settings = Settings.model_validate({"format": 1, "creditor": {"name": "?"}})
     # Loading makes millions of small objects that all live on: the cyclic garbage collector would
@@ -566,11 +615,12 @@ def load_ledger(root: Path, *, cache: bool = True, collect: bool = False) -> Led
         if collecting:
             gc.enable()
     errors.extend(file_errors)
-    errors.extend(cross_checks(root, settings, debtors))
+    errors.extend(e for e in cross_checks(root, settings, debtors)
+                  if settings_ok or "unknown collector" not in e.message)
     real = [e for e in errors if e.severity == "error"]
     if real and not collect:
         raise LedgerErrors(real)
-    ledger = Ledger(root, settings, debtors)
+    ledger = Ledger(root, settings, debtors, settings_ok=settings_ok)
     ledger.warnings = errors if collect else [e for e in errors if e.severity != "error"]
     return ledger
 

@@ -182,7 +182,7 @@ def currency_code(value: str) -> str:
 class Strict(BaseModel):
     """Unknown keys are errors: a typo such as `ammount:` must not pass silently."""
 
-    model_config = ConfigDict(extra="forbid", coerce_numbers_to_str=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 # ---------------------------------------------------------------------------------------------

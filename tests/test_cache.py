@@ -1,6 +1,6 @@
 """The warm cache of validated debtors (dunning/cache.py) is tested against exactly what it claims:
 
-* an entry is served only when the file's stat (mtime_ns, size, inode) matches and the file was not
+* an entry is served only when the file's stat (mtime_ns, size, inode, ctime_ns) matches and the file was not
   modified in the two seconds before the cache was written; otherwise the file's digest decides:
   same bytes (a `touch`) -> the entry is reused, else the file is parsed again;
 * the cache is keyed by the tool's version and the source of model.py, ledger.py and cache.py;
@@ -73,8 +73,8 @@ def read_cache(root: Path) -> dict[str, Any]:
 def poison(root: Path, debtor_id: str, **changes: Any) -> None:
     """Pack a different debtor into the entry of `debtor_id`, keeping its stat and digest."""
     document = read_cache(root)
-    original = cache.unpack_debtor(document["entries"][debtor_id][4])
-    document["entries"][debtor_id][4] = cache.pack_debtor(original.model_copy(update=changes))
+    original = cache.unpack_debtor(document["entries"][debtor_id][5])
+    document["entries"][debtor_id][5] = cache.pack_debtor(original.model_copy(update=changes))
     cache_file(root).write_bytes(msgspec.msgpack.encode(document))
 
 
@@ -256,7 +256,7 @@ def test_a_damaged_entry_is_parsed_again(write_ledger: WriteLedger, packed: byte
     age(root)
     load_ledger(root)
     document = read_cache(root)
-    document["entries"]["acme"][4] = packed
+    document["entries"]["acme"][5] = packed
     cache_file(root).write_bytes(msgspec.msgpack.encode(document))
     assert load_ledger(root).debtors["acme"] == load_ledger(root, cache=False).debtors["acme"]
 
@@ -327,3 +327,16 @@ def test_git_never_tracks_the_cache(write_ledger: WriteLedger, monkeypatch: pyte
     status = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=all"],
                             capture_output=True, text=True, check=True).stdout
     assert status.splitlines() == ["?? debtors/acme.yaml", "?? dunning.yaml"]
+
+
+def test_an_in_place_edit_with_its_mtime_put_back_is_seen_by_its_ctime(
+        write_ledger: WriteLedger, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Outside the racy window (set to nothing here), same size, same inode, mtime restored: only the
+    # ctime, which os.utime cannot set, tells the edit.
+    monkeypatch.setattr(cache, "RACY_NS", 0)
+    root = write_ledger({"acme": ACME})
+    age(root)
+    assert load_ledger(root).debtors["acme"].invoices[0].amount == Decimal("100.00")
+    time.sleep(0.05)  # file times advance by the kernel's tick
+    same_bytes_edit(root / "debtors" / "acme.yaml", "amount: 100.00", "amount: 900.00")
+    assert load_ledger(root).debtors["acme"].invoices[0].amount == Decimal("900.00")
