@@ -31,6 +31,8 @@ def weekday_name(day: date) -> str:
     return WEEKDAYS[day.weekday()]
 
 
+# Memoised: a ledger's periods start from a few thousand distinct days, each counted many times.
+@cache
 def add_years(day: date, years: int) -> date:
     """The corresponding day `years` later; where that month lacks it (29 February), its last day."""
     year = day.year + years
@@ -38,6 +40,7 @@ def add_years(day: date, years: int) -> date:
     return date(year, day.month, min(day.day, last))
 
 
+@cache
 def add_months(day: date, months: int) -> date:
     """The corresponding day `months` later; where that month lacks it, the month's last day."""
     index = day.year * 12 + day.month - 1 + months
@@ -82,17 +85,20 @@ class _WorkingDayCalendar(ABC):
     name = "working days"
     citation = ""
 
+    def __init__(self) -> None:
+        self._rolled: dict[date, Rolled] = {}  # a report rolls the same few days many times
+
     @abstractmethod
     def verdict(self, day: date) -> _Verdict:
         """Whether `day` is a rest day, and why."""
 
     def roll(self, day: date) -> Rolled:
-        """The last day after the roll; memoised (a report rolls the same few days many times)."""
-        cache: dict[date, Rolled] = self.__dict__.setdefault("_rolled", {})
-        found = cache.get(day)
-        if found is None:
-            found = cache[day] = self._roll(day)
-        return found
+        """The last day after the roll; memoised."""
+        try:
+            return self._rolled[day]
+        except KeyError:
+            found = self._rolled[day] = self._roll(day)
+            return found
 
     def _roll(self, day: date) -> Rolled:
         first = self.verdict(day)
@@ -161,6 +167,7 @@ class ChinaCalendar(_WorkingDayCalendar):
         # `holidays` loads every country's calendar (~0.1 s): only when a period is rolled
         from holidays.countries.china import China
 
+        super().__init__()
         self.announced = _china_announced_years() if announced is None else announced
         self._official = China(language="en_US")  # type: ignore[no-untyped-call]
 
@@ -217,6 +224,7 @@ class GermanyCalendar(_WorkingDayCalendar):
     def __init__(self) -> None:
         from holidays.countries.germany import Germany
 
+        super().__init__()
         self._holidays = Germany(language="en_US")
 
     def verdict(self, day: date) -> _Verdict:
