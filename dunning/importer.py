@@ -124,6 +124,18 @@ class ImportInputError(Exception):
         self.messages = list(messages)
 
 
+# Rows are read and checked in Python at about 5,000 a second: past these sizes an import would run for
+# minutes before it said anything. A bigger export is refused at once, with how to split it.
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+MAX_IMPORT_ROWS = 100_000
+
+
+def _too_big(source: str, what: str) -> ImportInputError:
+    return ImportInputError([f"{source}: {what}; an import file may hold at most {MAX_IMPORT_BYTES // 1024 // 1024} "
+                             f"MB and {MAX_IMPORT_ROWS:,} rows: split the export (by period or by customer) and "
+                             "import the parts one after another (importing a part again changes nothing)"])
+
+
 # ---------------------------------------------------------------------------------------------
 # reading the table
 
@@ -167,10 +179,14 @@ def read_csv(data: bytes, source: str, encoding: str | None = None) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[tuple[int, list[Any]]] = []
     line = 1
+    filled = 0
     try:
         for record in reader:
             rows.append((line, list(record)))
             line = reader.line_num + 1
+            filled += any(cell.strip() for cell in record)
+            if filled > MAX_IMPORT_ROWS:
+                raise _too_big(source, f"more than {MAX_IMPORT_ROWS:,} rows")
     except csv.Error as error:
         raise ImportInputError([f"{source}:{line}: not CSV: {error}"]) from None
     return Table(source, rows, encoding=used)
@@ -191,7 +207,13 @@ def read_xlsx(data: bytes, source: str, sheet: str | None = None) -> Table:
         if sheet is not None and sheet not in names:
             raise ImportInputError([f"--sheet: no sheet '{sheet}' in {source} (sheets: {', '.join(names)})"])
         worksheet = book[sheet] if sheet is not None else book.worksheets[0]
-        rows = [(index, list(values)) for index, values in enumerate(worksheet.iter_rows(values_only=True), start=1)]
+        rows: list[tuple[int, list[Any]]] = []
+        filled = 0
+        for index, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            rows.append((index, list(values)))
+            filled += any(not _blank(value) for value in values)
+            if filled > MAX_IMPORT_ROWS:
+                raise _too_big(source, f"more than {MAX_IMPORT_ROWS:,} rows in sheet {worksheet.title}")
         return Table(source, rows, sheet=worksheet.title)
     finally:
         book.close()
@@ -199,6 +221,8 @@ def read_xlsx(data: bytes, source: str, sheet: str | None = None) -> Table:
 
 def read_table(data: bytes, source: str, *, sheet: str | None = None, encoding: str | None = None) -> Table:
     """A CSV or XLSX export as a table; the kind is told by the file's extension (and its first bytes)."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise _too_big(source, f"{len(data) / 1024 / 1024:.0f} MB")
     lowered = source.lower()
     if lowered.endswith((".xlsx", ".xlsm")) or data[:4] == b"PK\x03\x04":
         return read_xlsx(data, source, sheet)
