@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+from bisect import bisect_left
 from collections.abc import Iterable
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any
 from typing import ClassVar
 from typing import Literal
@@ -249,13 +251,12 @@ def _contact_marks(index: int, event: ContactEvent, day: date, as_of: date, curr
     return marks
 
 
-def _event_marks(debtor: Debtor, settings: Settings, as_of: date) -> list[_Mark]:
-    """Every non-money event up to as_of, as what it means for limitation."""
-    zone = settings.zone
+def _event_marks(debtor: Debtor, settings: Settings, days: Sequence[date], as_of: date) -> list[_Mark]:
+    """Every non-money event up to as_of, as what it means for limitation (`days`: each event's day)."""
     marks: list[_Mark] = []
     currency = debtor.currency or settings.currency
     for index, event in enumerate(debtor.events):
-        day = event_day(event.at, zone)
+        day = days[index]
         if day > as_of:
             continue
         cover = frozenset(event.invoices) if event.invoices is not None else None
@@ -299,8 +300,36 @@ def _event_marks(debtor: Debtor, settings: Settings, as_of: date) -> list[_Mark]
     return marks
 
 
-def _open_before(state: DebtorState) -> dict[str, list[tuple[tuple[date, int, int], Decimal]]]:
-    """Per invoice, the allocations in replay order: to tell what was open at an event."""
+class _OpenAt:
+    """Whether one invoice was open when an event happened, as the replay saw it then.
+
+    Its allocations in replay order are keyed (day, 0 if carried else 1, event index); an event
+    `index` on `moment` sees those keyed before (moment, 1, index). The open amount after each
+    prefix of the sorted allocations is worked out once, then each question is one bisect.
+    """
+
+    __slots__ = ("always", "issued", "keys", "opens")
+
+    def __init__(self, state: InvoiceState, history: list[tuple[tuple[date, int, int], Decimal]]) -> None:
+        history.sort(key=itemgetter(0))
+        self.issued = state.issued
+        self.keys = [key for key, _ in history]
+        taken = Decimal(0)
+        opens = [state.amount - taken > 0]
+        for _, amount in history:
+            taken += amount
+            opens.append(state.amount - taken > 0)
+        self.opens = opens
+        self.always = all(opens)
+
+    def __call__(self, moment: date, key: tuple[date, int, int]) -> bool:
+        if self.issued > moment:
+            return False
+        return self.always or self.opens[bisect_left(self.keys, key)]
+
+
+def _histories(state: DebtorState) -> dict[str, list[tuple[tuple[date, int, int], Decimal]]]:
+    """Per invoice, its allocations keyed in replay order: to tell what was open at an event."""
     by_invoice: dict[str, list[tuple[tuple[date, int, int], Decimal]]] = {}
     for allocation in state.allocations:
         key = (allocation.day, 0 if allocation.carried else 1, allocation.event_index)
@@ -308,75 +337,135 @@ def _open_before(state: DebtorState) -> dict[str, list[tuple[tuple[date, int, in
     return by_invoice
 
 
+# What a track needs of one mark, worked out once per debtor: (sort key, cover, moment, open key,
+# the item when the mark concerns the invoice, the item when it names other invoices only).
+_Candidate = tuple[tuple[date, int, int], frozenset[str] | None, date, tuple[date, int, int], Fact | Skipped,
+                   Skipped | None]
+
+
+def _candidates(marks: list[_Mark]) -> tuple[list[_Candidate], list[_Mark]]:
+    """The marks that become items, in item order, and the talks (in event order).
+
+    Every invoice numbers the marks the same way (`sequence`), so the items are the same objects
+    for every invoice they concern; sorted once by (day, event index, sequence) here, a track
+    keeps the order by taking the ones that concern it.
+    """
+    candidates: list[_Candidate] = []
+    talks: list[_Mark] = []
+    for sequence, mark in enumerate(marks, start=1):
+        if mark.kinds == {TALK}:
+            talks.append(mark)
+            continue
+        hit: Fact | Skipped
+        if mark.skipped is not None:
+            hit = Skipped(mark.day, mark.skipped, sequence)
+        else:
+            hit = Fact(mark.day, mark.kinds, mark.what, mark.last_installment, mark.legal_kind, sequence)
+        only = None
+        if mark.cover is not None and mark.skipped is None and mark.kinds - {DISPUTE}:
+            names = ", ".join(sorted(mark.cover))
+            only = Skipped(mark.day, f"{mark.what} concerns {names} only: no effect on this invoice", sequence)
+        candidates.append(((mark.day, mark.index, sequence), mark.cover, mark.moment,
+                           (mark.moment, 1, mark.index), hit, only))
+    candidates.sort(key=itemgetter(0))
+    return candidates, talks
+
+
+@dataclass
+class _PaymentEvent:
+    """One payment event and where its money went (sequence: its number after the marks)."""
+
+    index: int
+    day: date
+    sequence: int
+    applied: dict[str, list[tuple[Decimal, date, bool]]]  # invoice -> (amount, day, carried), in order
+    elsewhere: Skipped | None  # the item for an invoice it was not applied to, if any is shown
+
+
+def _payment_events(state: DebtorState, days: Sequence[date], first_sequence: int) -> list[_PaymentEvent]:
+    grouped: dict[int, list[tuple[str, Decimal, date, bool]]] = {}
+    for allocation in state.allocations:
+        if allocation.kind == "payment":
+            grouped.setdefault(allocation.event_index, []).append(
+                (allocation.invoice, allocation.amount, allocation.day, allocation.carried))
+    found = []
+    for sequence, (index, applied) in enumerate(grouped.items(), start=first_sequence):
+        pay_day = days[index]
+        by_invoice: dict[str, list[tuple[Decimal, date, bool]]] = {}
+        for invoice_id, amount, day, carried in applied:
+            by_invoice.setdefault(invoice_id, []).append((amount, day, carried))
+        elsewhere = None
+        if any(not a[3] for a in applied):
+            names = ", ".join(sorted(by_invoice))
+            elsewhere = Skipped(pay_day, f"payment {pay_day} was applied to {names}, not to this invoice: no "
+                                         f"effect on it", sequence)
+        found.append(_PaymentEvent(index, pay_day, sequence, by_invoice, elsewhere))
+    return found
+
+
 def build_tracks(debtor_id: str, debtor: Debtor, settings: Settings, state: DebtorState,
                  as_of: date) -> list[Track]:
     """One track per open invoice, with its facts and the events that did not count."""
-    marks = _event_marks(debtor, settings, as_of)
-    allocated = _open_before(state)
-    payments: dict[int, list[tuple[str, Decimal, date, bool]]] = {}
-    for allocation in state.allocations:
-        if allocation.kind == "payment":
-            payments.setdefault(allocation.event_index, []).append(
-                (allocation.invoice, allocation.amount, allocation.day, allocation.carried))
+    open_invoices = state.open_invoices()
+    if not open_invoices:
+        return []
+    zone = settings.zone
+    days = [event_day(event.at, zone) for event in debtor.events]
+    marks = _event_marks(debtor, settings, days, as_of)
+    candidates, talk_marks = _candidates(marks)
+    payments = _payment_events(state, days, len(marks) + 1)
+    histories = _histories(state)
     originals = {i.id: i for i in debtor.invoices}
     tracks = []
-    for invoice_state in state.open_invoices():
-        invoice = originals[invoice_state.id]
-        original_due = due_date(debtor, invoice)
-        track = Track(debtor_id, invoice_state, original_due, invoice.performed)
-        history = allocated.get(invoice_state.id, [])
-
-        def open_at(moment: date, index: int, state: InvoiceState = invoice_state,
-                    history: list[tuple[tuple[date, int, int], Decimal]] = history) -> bool:
-            if state.issued > moment:
-                return False
-            taken = sum((amount for key, amount in history if key < (moment, 1, index)), Decimal(0))
-            return state.amount - taken > 0
-
-        sequence = 0
-        items: list[tuple[int, Fact | Skipped]] = []
-        for mark in marks:
-            concerned = (invoice_state.id in mark.cover) if mark.cover is not None else open_at(mark.moment,
-                                                                                                 mark.index)
-            sequence += 1
-            if mark.kinds == {TALK}:
-                if concerned:
-                    track.talks.append(mark.day)
+    for invoice_state in open_invoices:
+        invoice_id = invoice_state.id
+        issued = invoice_state.issued
+        invoice = originals[invoice_id]
+        track = Track(debtor_id, invoice_state, due_date(debtor, invoice), invoice.performed)
+        open_at = _OpenAt(invoice_state, histories.get(invoice_id, []))
+        for talk in talk_marks:
+            if (invoice_id in talk.cover) if talk.cover is not None else open_at(talk.moment,
+                                                                                 (talk.moment, 1, talk.index)):
+                track.talks.append(talk.day)
+        items: list[tuple[tuple[date, int, int], Fact | Skipped]] = []
+        append = items.append
+        if open_at.always:
+            for key, cover, moment, _, hit, only in candidates:
+                if cover is None:
+                    if issued <= moment:
+                        append((key, hit))
+                elif invoice_id in cover:
+                    append((key, hit))
+                elif only is not None and issued <= moment:
+                    append((key, only))
+        else:
+            for key, cover, moment, open_key, hit, only in candidates:
+                if (invoice_id in cover) if cover is not None else open_at(moment, open_key):
+                    append((key, hit))
+                elif only is not None and issued <= moment:
+                    append((key, only))
+        paid = False
+        for payment in payments:
+            mine = payment.applied.get(invoice_id)
+            if mine is None:
+                if payment.elsewhere is not None and issued <= payment.day:
+                    append(((payment.day, payment.index, payment.sequence), payment.elsewhere))
+                    paid = True
                 continue
-            if not concerned:
-                if mark.cover is not None and mark.skipped is None and invoice_state.issued <= mark.moment \
-                        and mark.kinds - {DISPUTE}:
-                    names = ", ".join(sorted(mark.cover))
-                    items.append((mark.index, Skipped(mark.day, f"{mark.what} concerns {names} only: "
-                                                       f"no effect on this invoice", sequence)))
-                continue
-            if mark.skipped is not None:
-                items.append((mark.index, Skipped(mark.day, mark.skipped, sequence)))
-            else:
-                items.append((mark.index, Fact(mark.day, mark.kinds, mark.what, mark.last_installment,
-                                               mark.legal_kind, sequence)))
-        for index, applied in payments.items():
-            event = debtor.events[index]
-            pay_day = event_day(event.at, settings.zone)
-            mine = [a for a in applied if a[0] == invoice_state.id]
-            sequence += 1
-            if not mine:
-                if invoice_state.issued <= pay_day and any(not a[3] for a in applied):
-                    names = ", ".join(sorted({a[0] for a in applied}))
-                    items.append((index, Skipped(pay_day, f"payment {pay_day} was applied to {names}, not to "
-                                                 f"this invoice: no effect on it", sequence)))
-                continue
-            for _, amount, day, carried in mine:
+            paid = True
+            for amount, day, carried in mine:
                 shown = money_display(amount, invoice_state.currency)
+                item: Fact | Skipped
                 if carried:
-                    items.append((index, Skipped(day, f"credit left from the payment of {pay_day} applied "
-                                                 f"{shown} to this invoice on its issue day {day}: not a "
-                                                 f"payment of this invoice by the debtor, no effect", sequence)))
+                    item = Skipped(day, f"credit left from the payment of {payment.day} applied {shown} to this "
+                                        f"invoice on its issue day {day}: not a payment of this invoice by the "
+                                        f"debtor, no effect", payment.sequence)
                 else:
-                    items.append((index, Fact(day, frozenset({PAYMENT}),
-                                              f"payment {day}, {shown} applied to this invoice", None, None,
-                                              sequence)))
-        items.sort(key=lambda pair: (pair[1].day, pair[0], pair[1].sequence))
+                    item = Fact(day, frozenset({PAYMENT}), f"payment {day}, {shown} applied to this invoice", None,
+                                None, payment.sequence)
+                append(((day, payment.index, payment.sequence), item))
+        if paid:
+            items.sort(key=itemgetter(0))  # stable: a payment's own items keep their order
         track.items = [item for _, item in items]
         tracks.append(track)
     return tracks
