@@ -22,4 +22,22 @@ from dunning.cli.base import app
 
 
 def main() -> None:
-    app()
+    """Run the command, then leave at once: freeing a large loaded ledger object by object at exit
+    costs more than some commands themselves."""
+    import os
+    import sys
+
+    try:
+        app()
+        code: object = 0
+    except SystemExit as done:
+        code = done.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+        code = 1
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`dunning age | head`) or stream
+            code = code or 1
+    os._exit(code if isinstance(code, int) else 0)
