@@ -181,6 +181,8 @@ def test_a_letter_dated_as_of_keeps_that_day(root: Path) -> None:
     (["show", "Bad_Id"], "not a debtor id: 'Bad_Id'"),
     (["new", "Bad_Id", "--name", "x"], "not a debtor id: 'Bad_Id'"),
     (["hooks", "pre-commit"], "is not in a git repository: there is nothing staged to check"),
+    (["letter", "shenyang-heavy", "-f", "md", "--record", "--by", "nobody", "--as-of", "2026-03-15"],
+     "--by: unknown collector 'nobody' (dunning.yaml collectors: zhang.san)"),
 ])
 def test_bad_input_is_exit_2_with_a_message(root: Path, args: list[str], message: str,
                                             monkeypatch: pytest.MonkeyPatch) -> None:

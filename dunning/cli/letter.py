@@ -267,6 +267,9 @@ def letter(
         fail("--send: no `smtp:` server in dunning.yaml (host, port, user, starttls, sender)")
     if to is not None and "@" not in to:
         fail(f"--to: not an email address: '{to}'")
+    if record and by is not None and settings.collectors and by not in settings.collectors:
+        # the writer would refuse it, but only after the letter is written: say so before
+        fail(f"--by: unknown collector '{by}' (dunning.yaml collectors: {', '.join(settings.collectors)})")
     rate = _interest(interest_rate)
     debtor = _debtor(root, settings, debtor_id)
     require_rules(root, debtor_id, debtor, settings)
