@@ -173,6 +173,18 @@ def hours_range(value: str) -> tuple[time, time]:
 HoursRange = Annotated[str, AfterValidator(_hours)]
 
 
+def zone_name(value: str) -> str:
+    """An IANA time zone name that this system knows (`Asia/Shanghai`, `Europe/Berlin`)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone: '{value}'") from None
+    return value
+
+
+ZoneName = Annotated[str, AfterValidator(zone_name)]
+
+
 def currency_code(value: str) -> str:
     if not re.fullmatch(r"[A-Z]{3}", value):
         raise ValueError(f"not an ISO 4217 currency code: '{value}'")
@@ -248,11 +260,7 @@ class Settings(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone: '{value}'") from None
-        return value
+        return zone_name(value)
 
     @field_validator("currency")
     @classmethod
@@ -505,6 +513,8 @@ class Debtor(Strict):
     address: str | None = None
     collector: str | None = None
     jurisdiction: str | None = None
+    # The debtor's local time (a debtor abroad): its call window and contact hours are read in it.
+    timezone: ZoneName | None = None
     currency: Currency | None = None
     terms_days: int | None = Field(default=None, ge=0, le=3650)
     credit_limit: NonNegativeMoney | None = None
@@ -538,6 +548,21 @@ def event_day(at: date | datetime, zone: ZoneInfo) -> date:
             return at.date()
         return at.astimezone(zone).date()
     return at
+
+
+def debtor_zone(debtor: Debtor, settings: Settings) -> ZoneInfo:
+    """The debtor's local time zone: its own `timezone`, else the ledger's."""
+    return ZoneInfo(debtor.timezone) if debtor.timezone is not None else settings.zone
+
+
+def local_time(at: datetime, ledger_zone: ZoneInfo, zone: ZoneInfo) -> datetime:
+    """A contact's time as the debtor saw it; a time without an offset is read in the ledger's zone."""
+    return (at if at.tzinfo is not None else at.replace(tzinfo=ledger_zone)).astimezone(zone)
+
+
+def local_day(at: date | datetime, ledger_zone: ZoneInfo, zone: ZoneInfo) -> date:
+    """The calendar day an event happened on in the debtor's zone; a bare date is that day everywhere."""
+    return local_time(at, ledger_zone, zone).date() if isinstance(at, datetime) else at
 
 
 def event_instant(at: date | datetime, zone: ZoneInfo) -> datetime:
