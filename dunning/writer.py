@@ -571,11 +571,19 @@ def _replace(path: Path, data: bytes) -> None:
             os.close(folder)
 
 
-def _remove_stale_temporaries(path: Path) -> None:
-    """Temporary files left by a writer killed mid-write (only ever called under the lock)."""
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        with contextlib.suppress(OSError):
-            stale.unlink()
+_TEMPORARY = re.compile(r"\.[a-z0-9][a-z0-9-]*\.yaml\.\d+\.tmp")
+
+
+def _remove_stale_temporaries(folder: Path) -> None:
+    """Temporary files that writers killed mid-write left in debtors/, whichever debtor they were writing.
+
+    Only `_replace` makes `.<id>.yaml.<pid>.tmp`, and only under the lock: under the lock, every one
+    found is a killed writer's. Left alone they would sit in `git status` until that debtor's next write.
+    """
+    for stale in folder.glob(".*.tmp"):
+        if _TEMPORARY.fullmatch(stale.name):
+            with contextlib.suppress(OSError):
+                stale.unlink()
 
 
 def append_event(root: Path, debtor_id: str, event: Mapping[str, Any], *, commit: bool = True,
@@ -640,7 +648,7 @@ def append_event(root: Path, debtor_id: str, event: Mapping[str, Any], *, commit
             if path.read_bytes() != before_bytes:
                 raise WriteError(f"{relpath} changed while the event was being written (another program "
                                  "edited it); nothing written: run the command again", 1)
-            _remove_stale_temporaries(path)
+            _remove_stale_temporaries(path.parent)
             _replace(path, new_text.encode("utf-8"))
         except BaseException:
             for target in created:

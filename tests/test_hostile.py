@@ -464,3 +464,21 @@ def test_formula_cells_imported_from_a_spreadsheet_are_neutralised_in_every_csv_
         if path.suffix.lower() == ".csv":
             _assert_csv_neutralised(path.read_text(encoding="utf-8"), str(path))
         assert path.suffix.lower() not in (".xlsx", ".xls"), path
+
+
+# ---------------------------------------------------------------------------------------------
+# writers killed with kill -9 (bench/soak.py kills hundreds; this is the rule it relies on)
+
+def test_the_next_write_clears_every_temporary_file_a_killed_writer_left(ledger: Path) -> None:
+    debtors = ledger / "debtors"
+    stale = [debtors / f".{DEBTOR}.yaml.4242.tmp", debtors / ".anshan-xinda.yaml.777.tmp"]
+    for path in stale:
+        path.write_text("name: half of a file that was being writ", encoding="utf-8")
+    kept = [debtors / ".notes.tmp", debtors / ".anshan-xinda.yaml.abc.tmp", ledger / ".x.yaml.1.tmp"]
+    for path in kept:
+        path.write_text("not a writer's temporary file\n", encoding="utf-8")
+    ran = run(ledger, "log", DEBTOR, "-t", "call", "--no-commit")
+    assert ran.code == 0, ran.output
+    assert not any(path.exists() for path in stale)
+    assert all(path.exists() for path in kept)
+    assert run(ledger, "check").code == 0
