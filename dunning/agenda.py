@@ -29,6 +29,17 @@ suggested in a dispute, on hold or past the cap.
 
 Calls get slots of `agenda.call_minutes` in the `call_window`, per collector, in rank order (none
 left: no time); letters, claims and guarantor demands come after the window (its end time).
+The call window is read in the debtor's local time (its `timezone`, else the ledger's) and the slot
+is given in the ledger's time (`at`), its local time beside it (`local_at`): the Leipzig debtor of a
+Shanghai ledger is called 09:00-11:00 in Leipzig, 16:00-18:00 (winter) or 15:00-17:00 (summer) in
+Shanghai. The window used is the one that starts on the ledger's day, so `at` is always a time of
+that day: for a debtor far ahead (Auckland seen from Berlin) whose window of the same date is over
+before the ledger's day begins, that is the next local morning, later in the ledger's day; for one
+far behind (Los Angeles seen from Shanghai), its previous local day. A collector makes one call at
+a time: a slot never overlaps one already given to the same collector, whatever the windows; slots
+are handed out in rank order, each call taking the earliest free one of its window, so the ranks
+stay the priority order and only the times follow the windows. The daily and weekly caps count the
+contacts of the debtor's local day of the call.
 """
 
 from __future__ import annotations
@@ -38,12 +49,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
+from datetime import UTC
 from datetime import date
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dunning.aging import buckets_of
 from dunning.aging import debtor_rows
@@ -61,8 +74,10 @@ from dunning.model import Debtor
 from dunning.model import Legal
 from dunning.model import Settings
 from dunning.model import Status
+from dunning.model import debtor_zone
 from dunning.model import event_day
 from dunning.model import hours_range
+from dunning.model import local_day
 from dunning.render import money_display
 
 ACTIONS: tuple[str, ...] = ("call", "letter", "visit", "file_claim", "demand_guarantor", "legal", "review")
@@ -222,12 +237,24 @@ class AgendaItem:
     open: dict[str, Decimal]
     template: str | None = None  # the next letter of the escalation ladder, for a letter
     order: tuple[Any, ...] = field(default=(), repr=False)
+    local_at: str | None = None  # a call's slot in the debtor's local time, HH:MM
+    local_date: date | None = None  # the debtor's date of that slot (another day only far abroad)
+    timezone: str | None = None  # the debtor's time zone: its own `timezone`, else the ledger's
+    local_note: str | None = field(default=None, repr=False)  # "09:00 Europe/Berlin" where it reads differently
+
+    @property
+    def shown_at(self) -> str | None:
+        """`at` for people: `16:00 (09:00 Europe/Berlin)` where the debtor's local time reads differently."""
+        if self.at is None or self.local_note is None:
+            return self.at
+        return f"{self.at} ({self.local_note})"
 
     def as_json(self) -> dict[str, Any]:
         """An `items[]` entry of cli.md (`rank, debtor, action, at, kind, reason, contact` and more)."""
         return {"rank": self.rank, "debtor": self.debtor, "action": self.action, "at": self.at,
                 "kind": self.kind, "reason": self.reason, "contact": self.contact, "name": self.name,
                 "collector": self.collector, "blocked": self.blocked, "template": self.template,
+                "local_at": self.local_at, "local_date": self.local_date, "timezone": self.timezone,
                 "bucket": self.bucket, "days_overdue": self.days_overdue, "open": self.open,
                 "causes": [c.as_json() for c in self.causes]}
 
@@ -260,10 +287,12 @@ class _Contacts:
     legal: Legal | None = None  # the latest legal event
 
 
-def _scan(debtor: Debtor, settings: Settings, day: date) -> _Contacts:
+def _scan(debtor: Debtor, settings: Settings, day: date, local: ZoneInfo, local_today: date) -> _Contacts:
+    """The contacts up to the ledger's `day`; the caps count those of the debtor's `local_today` (in
+    its zone `local`: the day of its call window) and the 6 local days before it."""
     zone = settings.zone
     seen = _Contacts()
-    week_start = day - timedelta(days=6)
+    week_start = local_today - timedelta(days=6)
     for index, event in enumerate(debtor.events):
         if isinstance(event, ContactEvent):
             when = event_day(event.at, zone)
@@ -272,10 +301,12 @@ def _scan(debtor: Debtor, settings: Settings, day: date) -> _Contacts:
             seen.last = (index, event, when)
             if event.outcome not in NOT_REACHED:
                 seen.last_reached = when if seen.last_reached is None else max(seen.last_reached, when)
-            if event.type in CAPPED_TYPES and when >= week_start:
-                seen.week += 1
-                if when == day:
-                    seen.today += 1
+            if event.type in CAPPED_TYPES:
+                mine = when if local is zone else local_day(event.at, zone, local)
+                if week_start <= mine <= local_today:
+                    seen.week += 1
+                    if mine == local_today:
+                        seen.today += 1
         elif isinstance(event, Legal) and event_day(event.at, zone) <= day:
             seen.legal = event
     return seen
@@ -377,7 +408,9 @@ def debtor_causes(debtor_id: str, debtor: Debtor, settings: Settings, day: date,
     bucket = buckets.worst(r.bucket for r in rows)
     overdue_days = [r.days_overdue for r in rows if r.days_overdue is not None]
     days_overdue = max(overdue_days) if overdue_days else None
-    seen = _scan(debtor, settings, day)
+    local = debtor_zone(debtor, settings)
+    window_start, _ = call_window_on(day, settings, local)
+    seen = _scan(debtor, settings, day, local, window_start.astimezone(local).date())
 
     causes, notes, claim_filed = _deadline_causes(debtor_deadlines(debtor_id, debtor, settings, day, state),
                                                   debtor, settings, lang, state)
@@ -466,7 +499,7 @@ def debtor_causes(debtor_id: str, debtor: Debtor, settings: Settings, day: date,
     open_main = totals.get(state.currency, sum(totals.values(), ZERO))
     return AgendaItem(0, debtor_id, debtor.name, debtor.collector, first.action, None, first.kind,
                       _TEXT[lang]["sep"].join(parts), contact, causes, blocked, bucket, days_overdue, totals,
-                      order=(*first.order, -open_main, debtor_id))
+                      order=(*first.order, -open_main, debtor_id), timezone=debtor.timezone or settings.timezone)
 
 
 def _has_claims_deadline(debtor: Debtor, settings: Settings, day: date) -> bool:
@@ -577,29 +610,70 @@ def _template(debtor: Debtor, settings: Settings, day: date, state: DebtorState,
         return "demand" if kind == "limitation" else None
 
 
-def schedule(items: list[AgendaItem], settings: Settings) -> None:
-    """Number the items and give each call a slot of `call_minutes` in the call window, per collector,
-    in rank order; letters, claims and guarantor demands come after the window (its end time)."""
+def call_window_on(day: date, settings: Settings, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The `call_window` in `zone`'s local hours that starts on the ledger's `day` (in the ledger's
+    zone): the same date where it starts that day, else the next or the previous local date (a debtor
+    many hours ahead or behind). Aware datetimes in `zone`; the end of `24:00` is the end of the day."""
     start, end = hours_range(settings.call_window)
+    ledger = settings.zone
+    chosen = day
+    for local in (day, day + timedelta(days=1), day - timedelta(days=1)):
+        if datetime.combine(local, start, tzinfo=zone).astimezone(ledger).date() == day:
+            chosen = local
+            break
+    return datetime.combine(chosen, start, tzinfo=zone), datetime.combine(chosen, end, tzinfo=zone)
+
+
+def schedule(items: list[AgendaItem], settings: Settings, day: date) -> None:
+    """Number the items and give each call a slot of `call_minutes` in the call window of the debtor's
+    local time (`item.timezone`) on the ledger's `day`, per collector, in rank order: the earliest slot
+    of its window that does not overlap one the collector already has (none: no time). `at` is in
+    the ledger's time, `local_at` in the debtor's. Letters, claims and guarantor demands come after the
+    ledger's window (its end time)."""
+    _, end = hours_range(settings.call_window)
     step = timedelta(minutes=settings.agenda.call_minutes)
-    anchor = datetime.combine(date(2000, 1, 1), start)
-    last = datetime.combine(date(2000, 1, 1), end)
+    ledger = settings.zone
     after = f"{end.hour:02d}:{end.minute:02d}" if end != time(23, 59, 59, 999999) else "24:00"
-    slots: dict[str | None, int] = {}
+    windows: dict[str, tuple[datetime, datetime]] = {}  # per zone, in UTC: instants compare as instants
+    taken: dict[str | None, list[tuple[datetime, datetime]]] = {}  # per collector
+    first_free: dict[tuple[str | None, str], int] = {}  # per collector and zone: slots before it are taken
     for rank, item in enumerate(items, start=1):
         item.rank = rank
+        item.local_at = item.local_date = item.local_note = None
         if item.action == "call":
-            taken = slots.get(item.collector, 0)
-            begin = anchor + taken * step
-            if begin + step <= last:
-                item.at = f"{begin:%H:%M}"
-                slots[item.collector] = taken + 1
-            else:
-                item.at = None
+            zone_name = item.timezone or settings.timezone
+            if zone_name not in windows:
+                begin, finish = call_window_on(day, settings, ZoneInfo(zone_name))
+                windows[zone_name] = (begin.astimezone(UTC), finish.astimezone(UTC))
+            opens, closes = windows[zone_name]
+            busy = taken.setdefault(item.collector, [])
+            index = first_free.get((item.collector, zone_name), 0)
+            item.at = None
+            while True:
+                slot = opens + index * step
+                slot_day = slot.astimezone(ledger).date()
+                if slot + step > closes or slot_day > day:
+                    break
+                if slot_day == day and all(slot + step <= b or e <= slot for b, e in busy):
+                    busy.append((slot, slot + step))
+                    _place(item, slot, ZoneInfo(zone_name), ledger, day)
+                    index += 1
+                    break
+                index += 1
+            first_free[(item.collector, zone_name)] = index
         elif item.action in _AFTER_WINDOW:
             item.at = after
         else:
             item.at = None
+
+
+def _place(item: AgendaItem, slot: datetime, zone: ZoneInfo, ledger: ZoneInfo, day: date) -> None:
+    """The slot in the ledger's time, and in the debtor's where it reads differently."""
+    here, there = slot.astimezone(ledger), slot.astimezone(zone)
+    item.at, item.local_at, item.local_date = f"{here:%H:%M}", f"{there:%H:%M}", there.date()
+    if item.local_at != item.at or item.local_date != day:
+        other_day = f", {item.local_date}" if item.local_date != day else ""
+        item.local_note = f"{item.local_at} {item.timezone}{other_day}"
 
 
 def agenda(debtors: Mapping[str, Debtor], settings: Settings, day: date, collector: str | None = None, *,
@@ -625,5 +699,5 @@ def agenda(debtors: Mapping[str, Debtor], settings: Settings, day: date, collect
             item.template = _TEMPLATE_OF[item.action]
         items.append(item)
     items.sort(key=lambda item: item.order)
-    schedule(items, settings)
+    schedule(items, settings, day)
     return Agenda(day, collector, settings.call_window, items)

@@ -74,12 +74,13 @@ def _row(item: AgendaItem, settings: Settings, *, for_people: bool) -> dict[str,
     if for_people and collector is not None:
         collector = settings.collectors.get(collector, collector)
     contact = item.contact or {}
-    return {"rank": item.rank, "at": item.at, "collector": collector, "debtor": item.debtor, "name": item.name,
+    return {"rank": item.rank, "at": item.shown_at if for_people else item.at, "collector": collector,
+            "debtor": item.debtor, "name": item.name,
             "action": item.action, "kind": item.kind, "reason": item.reason,
             "contact": _reach(item.contact) if for_people else contact.get("name"),
             "mobile": contact.get("mobile"), "phone": contact.get("phone"), "address": contact.get("address"),
             "blocked": item.blocked, "template": item.template, "bucket": item.bucket,
-            "days_overdue": item.days_overdue}
+            "days_overdue": item.days_overdue, "local_at": item.local_at, "timezone": item.timezone}
 
 
 def render_agenda(result: Agenda, settings: Settings, fmt: Format) -> str:
@@ -93,7 +94,8 @@ def render_agenda(result: Agenda, settings: Settings, fmt: Format) -> str:
     if fmt == "csv":
         columns = [Column(key, key) for key in ("rank", "at", "collector", "debtor", "name", "action", "kind",
                                                  "reason", "contact", "mobile", "phone", "address", "blocked",
-                                                 "template", "bucket", "days_overdue")]
+                                                 "template", "bucket", "days_overdue", "local_at",
+                                                 "timezone")]
         return render([_row(i, settings, for_people=False) for i in result.items], columns, fmt)
     who = f" for {settings.collectors.get(result.collector, result.collector)}" if result.collector else ""
     if not result.items:
