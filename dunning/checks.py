@@ -22,9 +22,12 @@ from dunning.model import Debtor
 from dunning.model import GuarantorDemand
 from dunning.model import Payment
 from dunning.model import Settings
+from dunning.model import debtor_zone
 from dunning.model import event_day
 from dunning.model import event_instant
 from dunning.model import hours_range
+from dunning.model import local_day
+from dunning.model import local_time
 
 
 @lru_cache(maxsize=64)
@@ -88,6 +91,9 @@ def validate_debtor(root: Path, settings: Settings, debtor_id: str, debtor: Debt
     invoices = {i.id: i for i in debtor.invoices}
     guarantors = {g.guarantor for g in debtor.guarantees}
     start, end = hours_range(settings.contact_hours)
+    # contact_hours are the debtor's: a debtor abroad is judged by its own clock.
+    local_zone = debtor_zone(debtor, settings)
+    abroad = f" {debtor.timezone} time" if debtor.timezone not in (None, settings.timezone) else ""
 
     def known(loc: list[int | str], invoice_id: str | None) -> None:
         if invoice_id is not None and invoice_id not in invoices:
@@ -130,10 +136,13 @@ def validate_debtor(root: Path, settings: Settings, debtor_id: str, debtor: Debt
                 errors.append(place(root, debtor_id, [*loc, "next_date"], f"follow-up {event.next_date} "
                                     f"is before the contact on {day}"))
             if isinstance(event.at, datetime) and event.type != "letter":
-                local = event.at.astimezone(zone) if event.at.tzinfo else event.at
+                if local_zone is not zone:
+                    local = local_time(event.at, zone, local_zone)
+                else:
+                    local = event.at.astimezone(zone) if event.at.tzinfo else event.at
                 if not start <= local.time() <= end:
-                    errors.append(place(root, debtor_id, [*loc, "at"], f"contact at {local:%H:%M} is outside "
-                                        f"contact_hours {settings.contact_hours}", "warning"))
+                    errors.append(place(root, debtor_id, [*loc, "at"], f"contact at {local:%H:%M}{abroad} is "
+                                        f"outside contact_hours {settings.contact_hours}", "warning"))
         if isinstance(event, GuarantorDemand):
             if event.guarantor not in guarantors:
                 errors.append(place(root, debtor_id, [*loc, "guarantor"], f"'{event.guarantor}' is not a "
@@ -154,10 +163,14 @@ CAPPED_CONTACTS = frozenset({"call", "visit", "wechat", "sms", "email"})
 def validate_contact_rules(root: Path, settings: Settings, debtor_id: str, debtor: Debtor) -> list[LedgerError]:
     """Warnings: more contacts with the debtor on one day than `agenda.max_contacts_per_day`, or in 7 days
     than `agenda.max_contacts_per_week` (when set); once per run of excess, at the contact that went over.
+    A day is the debtor's (its `timezone`, else the ledger's).
     (Contacts outside `contact_hours` are warned about in `validate_debtor`.)"""
     rules = settings.agenda
     zone = settings.zone
-    days = [(index, event_day(event.at, zone), event.type) for index, event in enumerate(debtor.events)
+    local_zone = debtor_zone(debtor, settings)
+    abroad = f" {debtor.timezone} time" if debtor.timezone not in (None, settings.timezone) else ""
+    days = [(index, event_day(event.at, zone) if local_zone is zone else local_day(event.at, zone, local_zone),
+             event.type) for index, event in enumerate(debtor.events)
             if isinstance(event, ContactEvent) and event.type in CAPPED_CONTACTS]
     warnings: list[LedgerError] = []
     per_day: dict[date, int] = {}
@@ -166,7 +179,7 @@ def validate_contact_rules(root: Path, settings: Settings, debtor_id: str, debto
         if per_day[day] == rules.max_contacts_per_day + 1:
             types = ", ".join(t for _, d, t in days if d == day)
             warnings.append(place(root, debtor_id, ["events", index, "at"], f"{per_day[day]} contacts with this "
-                                  f"debtor on {day} ({types}): more than agenda.max_contacts_per_day "
+                                  f"debtor on {day}{abroad} ({types}): more than agenda.max_contacts_per_day "
                                   f"{rules.max_contacts_per_day}", "warning"))
     cap = rules.max_contacts_per_week
     if cap is not None:
@@ -179,7 +192,7 @@ def validate_contact_rules(root: Path, settings: Settings, debtor_id: str, debto
             count = high - low + 1
             if count > cap and not over:
                 warnings.append(place(root, debtor_id, ["events", index, "at"], f"{count} contacts with this "
-                                      f"debtor in the 7 days to {day}: more than agenda.max_contacts_per_week "
+                                      f"debtor in the 7 days to {day}{abroad}: more than agenda.max_contacts_per_week "
                                       f"{cap}", "warning"))
             over = count > cap
     return warnings
