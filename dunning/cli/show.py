@@ -205,6 +205,22 @@ def _invoice_row(item: OpenInvoice) -> dict[str, Any]:
             "open": state.open, "disputed": state.disputed}
 
 
+def _local_time(overview: DebtorOverview, settings: Settings) -> str:
+    """` (Europe/Berlin: call window 09:00-11:00 there, 16:00-18:00 Asia/Shanghai)` for a debtor with its own zone."""
+    zone = overview.debtor.timezone
+    if zone is None:
+        return ""
+    if zone == settings.timezone:
+        return f" ({zone})"
+    from zoneinfo import ZoneInfo
+
+    from dunning.agenda import call_window_on
+
+    begin, end = call_window_on(overview.as_of, settings, ZoneInfo(zone))
+    here = f"{begin.astimezone(settings.zone):%H:%M}-{end.astimezone(settings.zone):%H:%M}"
+    return f" ({zone}: call window {settings.call_window} there, {here} {settings.timezone})"
+
+
 def render_text(overview: DebtorOverview, settings: Settings, deadlines: tuple[list[dict[str, Any]], int],
                 opening: str | None, *, markdown: bool = False) -> str:
     from dunning.render import money_display
@@ -240,7 +256,7 @@ def render_text(overview: DebtorOverview, settings: Settings, deadlines: tuple[l
         out.append(heading("Opening line"))
         out.append(f"  {opening}")
 
-    out.append(heading("Contacts"))
+    out.append(heading(f"Contacts{_local_time(overview, settings)}"))
     if not overview.contacts:
         out.append("  none on file")
     for contact in overview.contacts:
@@ -311,7 +327,7 @@ def document(overview: DebtorOverview, deadlines: tuple[list[dict[str, Any]], in
         "as_of": overview.as_of, "id": overview.id, "name": debtor.name, "collector": debtor.collector,
         "collector_name": overview.collector_name, "status": state.status, "bankrupt_on": state.bankrupt_on,
         "currency": state.currency, "credit_limit": debtor.credit_limit, "credit_used": overview.credit_used,
-        "credit_exceeded": overview.credit_exceeded,
+        "credit_exceeded": overview.credit_exceeded, "timezone": debtor.timezone,
         "contacts": [_model(c) for c in overview.contacts],
         "guarantees": [_model(g) for g in overview.guarantees],
         "open_invoices": [_invoice_row(i) for i in overview.open_invoices],
