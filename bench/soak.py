@@ -5,10 +5,15 @@
 2. 4 processes x 25 committing calls in a git repository: one commit per event, `check --history` clean.
 3. Three clones of one bare remote record, pull (with the dunning merge driver) and push in rounds:
    every clone ends with every event, and `check --history` is clean.
+4. kill -9 mid-write: rounds of one `dunning log` process (and its git children: the whole process
+   group) SIGKILLed at a random moment of its run, without and with commits. Every event whose
+   command exited 0 before the kill is found, a killed one is found at most once (if it got as far as
+   the rename), nothing else; `check` (`check --history` with commits) passes; and the next write
+   succeeds (the kernel released the lock; it clears the killed writers' temporary files).
 
 The calls run the real command line (`dunning log ...`) inside each worker process, so that the
 measurement is of the writer and not of Python's start-up. Prints the counts; exits 1 if anything
-was lost. Usage: `python bench/soak.py [--calls 200] [--processes 8]`.
+was lost. Usage: `python bench/soak.py [--calls 200] [--processes 8] [--kills 60]`.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ import argparse
 import multiprocessing
 import os
 import random
+import re
 import shutil
+import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -190,6 +198,116 @@ def part_clones(base: Path, clones: int, rounds: int, per_round: int) -> bool:
     return ok
 
 
+def _log_args(root: Path, debtor: str, summary: str, commit: bool) -> list[str]:
+    return [DUNNING, "log", debtor, "--type", "call", "--outcome", "reached", "--summary", summary, "--by",
+            "zhang.san", "--ledger", str(root), *([] if commit else ["--no-commit"])]
+
+
+def _wait_for_group(group: int, seconds: float = 10.0) -> None:
+    """Until every process of a group has ended (git children of a killed `dunning` finish on their own)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
+
+
+def part_kill(base: Path, rounds: int, *, commit: bool, group: bool = False) -> bool:
+    """Start `dunning log`, SIGKILL it (`group`: with its git children) at a random moment; count what survived.
+
+    Killing git mid-commit leaves `.git/index.lock`: git refuses to commit until it is removed (its own
+    message says so) and the writes in between stay uncommitted (exit 0 with a note). The soak removes
+    it, as that message tells a person to, and checks that the next write commits everything.
+    """
+    root = base / ("kill-group" if group else "kill-commit" if commit else "kill")
+    shutil.copytree(SAMPLE, root, ignore=shutil.ignore_patterns(".dunning"))
+    if commit:
+        git(root, "init", "-q", "-b", "main")
+        git(root, "config", "user.name", "soak")
+        git(root, "config", "user.email", "soak@example.cn")
+        git(root, "add", ".")
+        git(root, "commit", "-q", "-m", "sample ledger")
+    ids = [i for i, _ in debtor_files(root)]
+    chooser = random.Random(11 if commit else 10)
+    # Aim the kills at a whole run, start-up included: measure how long one takes here first.
+    took = []
+    for n in range(3):
+        start = time.perf_counter()
+        subprocess.run(_log_args(root, ids[n], f"kill warm-up {n}", commit), check=True, capture_output=True)
+        took.append(time.perf_counter() - start)
+    typical = statistics.median(took)
+    completed: list[str] = []
+    killed: list[str] = []
+    refused: list[str] = []
+    start = time.perf_counter()
+    for n in range(rounds):
+        summary = f"kill round {n}"
+        process = subprocess.Popen(_log_args(root, chooser.choice(ids), summary, commit), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, start_new_session=True)
+        time.sleep(chooser.uniform(0.3 * typical, 1.6 * typical))
+        if process.poll() is None:
+            if group:
+                os.killpg(process.pid, signal.SIGKILL)
+            else:
+                process.kill()
+            process.wait()
+            _wait_for_group(process.pid)
+            killed.append(summary)
+        elif process.returncode == 0:
+            completed.append(summary)
+        else:
+            refused.append(f"{summary}: exit {process.returncode}: {process.stderr.read().decode()[-300:]}")
+        if process.stderr is not None:
+            process.stderr.close()
+    elapsed = time.perf_counter() - start
+    leftovers = sorted(p.name for p in (root / "debtors").glob(".*.tmp"))
+    locks = [str(p.relative_to(root)) for p in (root / ".git").glob("*.lock")] if commit else []
+    errors_before = check_errors(root, history=commit)
+    for lock in locks:
+        (root / lock).unlink()
+    # A writer killed between the rename and its commit leaves its debtor file uncommitted: the next write
+    # to that debtor commits it ("Also commits earlier uncommitted changes"). Write once more to each such
+    # debtor (and to one other): every write must go through, commit, and clear the temporary files.
+    changed = git(root, "status", "--porcelain").stdout.splitlines() if commit else []
+    pending = sorted({m[1] for line in changed if (m := re.fullmatch(r"debtors/([a-z0-9][a-z0-9-]*)\.yaml", line[3:]))})
+    after = subprocess.run(_log_args(root, ids[0], "kill after", commit), capture_output=True, text=True)
+    for debtor in pending:
+        again = subprocess.run(_log_args(root, debtor, "kill after", commit), capture_output=True, text=True)
+        if after.returncode == 0 and "not committed" not in after.stderr:
+            after = again
+    ledger = load_ledger(root, cache=False)
+    found = Counter(e.summary for d in ledger.debtors.values() for e in d.events
+                    if e.summary and e.summary.startswith("kill round"))
+    lost = [s for s in completed if s not in found]
+    stray = [s for s in found if s not in completed and s not in killed]
+    duplicated = sum(c - 1 for c in found.values() if c > 1)
+    survived = sum(1 for s in killed if s in found)
+    errors = check_errors(root, history=commit)
+    left_after = sorted(p.name for p in (root / "debtors").glob(".*.tmp"))
+    dirty = git(root, "status", "--porcelain", "--untracked-files=all").stdout.strip() if commit else ""
+    mode = "group:     " if group else "commit:    " if commit else "no-commit: "
+    victim = " and its git children" if group else ""
+    print(f"kill -9 {mode}{rounds} rounds of `dunning log{'' if commit else ' --no-commit'}`{victim} killed at random "
+          f"(one run ~{typical:.2f} s) in {elapsed:.1f} s: exited 0 before the kill {len(completed)}, killed "
+          f"{len(killed)}, refused {len(refused)}; events found {sum(found.values())} = {len(completed)} completed "
+          f"+ {survived} killed after the rename; lost {len(lost)}, stray {len(stray)}, duplicated {duplicated}; "
+          f"temporary files left {len(leftovers)} (after the next write {len(left_after)})"
+          + (f"; git locks left {len(locks)}" + (" (removed)" if locks else "") if commit else "")
+          + (f"; debtor files left uncommitted {len(pending)} (committed by the next write to each)" if commit else "")
+          + f"; check{' --history' if commit else ''}: {errors_before} errors; next write: exit {after.returncode}"
+          + (f", working tree {'dirty' if dirty else 'clean'}" if commit else ""))
+    for problem in [*refused[:3], *lost[:3], *stray[:3]]:
+        print(f"  {problem}")
+    if dirty:
+        print(f"  not committed: {' '.join(dirty.split())[:300]}")
+    if after.returncode != 0 or "not committed" in after.stderr:
+        print(f"  next write: {after.stderr.strip()[-300:]}")
+    return (not refused and not lost and not stray and duplicated == 0 and errors_before == 0 and errors == 0
+            and after.returncode == 0 and "not committed" not in after.stderr and not left_after and not dirty)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=8)
@@ -198,6 +316,7 @@ def main() -> int:
     parser.add_argument("--commit-calls", type=int, default=25)
     parser.add_argument("--clones", type=int, default=3)
     parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--kills", type=int, default=60, help="kill -9 rounds without commits (half that with)")
     options = parser.parse_args()
     os.environ.pop("DUNNING_COLLECTOR", None)
     with tempfile.TemporaryDirectory(prefix="dunning-soak-") as folder:
@@ -206,6 +325,9 @@ def main() -> int:
             part_no_commit(base, options.processes, options.calls),
             part_commit(base, options.commit_processes, options.commit_calls),
             part_clones(base, options.clones, options.rounds, 3),
+            part_kill(base, options.kills, commit=False),
+            part_kill(base, options.kills // 2, commit=True),
+            part_kill(base, options.kills // 2, commit=True, group=True),
         ]
     print("soak: " + ("everything kept" if all(results) else "FAILED: something was lost or refused"))
     return 0 if all(results) else 1
