@@ -145,6 +145,8 @@ def new(
     region: Annotated[str | None, typer.Option(help="Region, e.g. 辽宁/沈阳.")] = None,
     collector: Annotated[str | None, typer.Option(help="Collector key from dunning.yaml.")] = None,
     jurisdiction: Annotated[str | None, typer.Option(help="Override the ledger's limitation rules.")] = None,
+    timezone: Annotated[str | None, typer.Option(help="The debtor's time zone when abroad, e.g. Europe/Berlin: "
+                                                 "calls go in its own hours.")] = None,
     currency: Annotated[str | None, typer.Option(help="The debtor's usual currency.")] = None,
     terms_days: Annotated[int | None, typer.Option(help="Payment terms in days.")] = None,
     credit_limit: Annotated[str | None, typer.Option(help="Credit limit, e.g. 500000.")] = None,
@@ -177,6 +179,13 @@ def new(
     if not name.strip():
         fail("--name is required: the debtor's registered name")
     option_jurisdiction(jurisdiction)
+    if timezone is not None:
+        from dunning.model import zone_name
+
+        try:
+            zone_name(timezone)
+        except ValueError as problem:
+            fail(f"--timezone: {problem}")
     if path.exists():
         fail(f"debtor '{debtor_id}' exists already ({DEBTORS_DIR}/{debtor_id}.yaml)")
     if collector is not None and collector not in settings.collectors:
@@ -184,8 +193,8 @@ def new(
              f"{', '.join(settings.collectors) or 'none'})")
     document: dict[str, Any] = {"name": name.strip()}
     for key, value in (("credit_code", credit_code), ("industry", industry), ("region", region),
-                       ("collector", collector), ("jurisdiction", jurisdiction), ("currency", currency),
-                       ("terms_days", terms_days)):
+                       ("collector", collector), ("jurisdiction", jurisdiction), ("timezone", timezone),
+                       ("currency", currency), ("terms_days", terms_days)):
         if value is not None:
             document[key] = value
     if credit_limit is not None:
