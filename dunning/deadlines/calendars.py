@@ -31,6 +31,13 @@ def weekday_name(day: date) -> str:
     return WEEKDAYS[day.weekday()]
 
 
+@cache
+def day_text(day: date) -> str:
+    """`str(day)`, what an f-string shows: memoised, since formatting a date costs several times a
+    lookup and the basis lines name the same few thousand days over and over."""
+    return str(day)
+
+
 # Memoised: a ledger's periods start from a few thousand distinct days, each counted many times.
 @cache
 def add_years(day: date, years: int) -> date:

@@ -23,17 +23,21 @@ from operator import itemgetter
 from typing import Any
 from typing import ClassVar
 from typing import Literal
+from typing import NamedTuple
 
 from dunning.balances import DebtorState
 from dunning.balances import InvoiceState
 from dunning.deadlines.calendars import NO_ROLL
 from dunning.deadlines.calendars import Calendar
 from dunning.deadlines.calendars import add_years
+from dunning.deadlines.calendars import day_text
 from dunning.model import Acknowledgment
 from dunning.model import ContactEvent
+from dunning.model import Credit
 from dunning.model import Debtor
 from dunning.model import Dispute
 from dunning.model import Legal
+from dunning.model import Payment
 from dunning.model import Plan
 from dunning.model import Settings
 from dunning.model import Status
@@ -162,11 +166,10 @@ class Track:
         return f"due {self.due}"
 
 
-@dataclass(frozen=True)
-class _Mark:
+class _Mark(NamedTuple):
     """One event's meaning, before it is handed to the invoices it concerns."""
 
-    index: int
+    event_index: int
     moment: date  # the event's own day: which invoices were open then
     day: date  # the day it counts from (a letter: its delivery)
     kinds: frozenset[str]
@@ -177,55 +180,81 @@ class _Mark:
     skipped: str | None = None  # set when the event does not count, with the reason
 
 
-def _describe_contact(event: ContactEvent, day: date) -> str:
-    if event.type in ("call", "visit"):
-        proof = "recorded " if event.recorded else ""
-        if not event.recorded and event.evidence:
-            return f"{event.type} {day} (with evidence)"
-        return f"{proof}{event.type} {day}"
-    return f"{event.type} {day}"
+# One frozenset per kind of mark, shared: Fact.kinds is immutable.
+_NO_KINDS: frozenset[str] = frozenset()
+_DEMAND_KINDS = frozenset({DEMAND})
+_PROMISE_KINDS = frozenset({PROMISE})
+_PAYMENT_KINDS = frozenset({PAYMENT})
+_TALK_KINDS = frozenset({TALK})
+_ACKNOWLEDGMENT_KINDS = frozenset({ACKNOWLEDGMENT})
+_PLAN_KINDS = frozenset({PLAN})
+_FILED_KINDS = frozenset({FILED})
+_DISPUTE_KINDS = frozenset({DISPUTE})
+_LEGAL_KINDS = {"filed": frozenset({FILED}), "judgment": frozenset({JUDGMENT}), "concluded": frozenset({CONCLUDED})}
+_LEGAL_NAMES = {"suit": "suit", "arbitration": "arbitration", "payment_order": "payment order"}
+_WRITTEN = ("letter", "email", "sms", "wechat")
+_FAILED = ("no_answer", "wrong_contact", "left_message")
+_TALKED = ("reached", "promise", "dispute")
 
 
-def _contact_marks(index: int, event: ContactEvent, day: date, as_of: date, currency: str) -> list[_Mark]:
-    marks: list[_Mark] = []
-    cover = frozenset(event.invoices) if event.invoices is not None else None
-    label = _describe_contact(event, day)
-    written = event.type in ("letter", "email", "sms", "wechat")
-    failed = event.outcome in ("no_answer", "wrong_contact", "left_message")
-    promised = event.promise is not None or event.outcome == "promise"
+def _describe_contact(event: ContactEvent, when: str) -> str:
+    """"recorded call 2025-05-12" (`when`: the event's day as text)."""
+    kind = event.type
+    if kind in ("call", "visit"):
+        if event.recorded:
+            return f"recorded {kind} {when}"
+        if event.evidence:
+            return f"{kind} {when} (with evidence)"
+    return f"{kind} {when}"
+
+
+def _contact_marks(marks: list[_Mark], index: int, event: ContactEvent, day: date, cover: frozenset[str] | None,
+                   as_of: date, currency: str) -> None:
+    """Append what one contact means to `marks`."""
+    first = len(marks)  # this event's marks start here
+    when = day_text(day)
+    kind = event.type
+    outcome = event.outcome
+    label = _describe_contact(event, when)
+    written = kind in _WRITTEN
+    failed = outcome in _FAILED
+    promise = event.promise
+    promised = promise is not None or outcome == "promise"
 
     def skip(reason: str) -> None:
-        marks.append(_Mark(index, day, day, frozenset(), label, cover, skipped=reason))
+        marks.append(_Mark(index, day, day, _NO_KINDS, label, cover, None, None, reason))
 
     if event.is_demand:
-        if event.outcome == "wrong_contact":
+        delivered = event.delivered
+        if outcome == "wrong_contact":
             skip(f"{label} not counted as a demand: it went to a wrong contact, so it did not reach the debtor")
-        elif event.type == "letter":
-            if event.delivered is None:
-                skip(f"letter sent {day} not counted: no `delivered` date, nothing shows it reached the "
+        elif kind == "letter":
+            if delivered is None:
+                skip(f"letter sent {when} not counted: no `delivered` date, nothing shows it reached the "
                      f"debtor (advice: record the delivery date from the tracking or the signed receipt)")
-            elif event.delivered > as_of:
-                skip(f"letter sent {day} not counted as of {as_of}: delivered only on {event.delivered}")
+            elif delivered > as_of:
+                skip(f"letter sent {when} not counted as of {day_text(as_of)}: delivered only on "
+                     f"{day_text(delivered)}")
             else:
-                marks.append(_Mark(index, day, event.delivered, frozenset({DEMAND}),
-                                   f"letter delivered {event.delivered}", cover))
+                marks.append(_Mark(index, day, delivered, _DEMAND_KINDS, f"letter delivered {day_text(delivered)}",
+                                   cover))
         elif written:
-            reached = event.delivered or day
+            reached = delivered or day
             if reached > as_of:
-                skip(f"{label} not counted as of {as_of}: delivered only on {reached}")
+                skip(f"{label} not counted as of {day_text(as_of)}: delivered only on {day_text(reached)}")
             else:
-                what = f"{event.type} {day}" + (f" (delivered {event.delivered})" if event.delivered and
-                                                 event.delivered != day else "")
-                marks.append(_Mark(index, day, reached, frozenset({DEMAND}), what, cover))
+                what = f"{kind} {when}" + (f" (delivered {day_text(delivered)})" if delivered and
+                                           delivered != day else "")
+                marks.append(_Mark(index, day, reached, _DEMAND_KINDS, what, cover))
         elif not event.provable:
-            skip(f"{event.type} {day} not counted as a demand: no recording or evidence, and a {event.type} "
+            skip(f"{kind} {when} not counted as a demand: no recording or evidence, and a {kind} "
                  f"counts only where it can be proven (advice: record calls, or confirm the demand in writing)")
         elif failed:
-            skip(f"{label} not counted as a demand: {event.outcome.replace('_', ' ') if event.outcome else ''}, "
+            skip(f"{label} not counted as a demand: {outcome.replace('_', ' ') if outcome else ''}, "
                  f"so it did not reach the debtor")
         else:
-            marks.append(_Mark(index, day, day, frozenset({DEMAND}), label, cover))
-    elif not promised and not failed and (written or event.outcome is not None):
+            marks.append(_Mark(index, day, day, _DEMAND_KINDS, label, cover))
+    elif not promised and not failed and (written or outcome is not None):
         if event.provable:
             skip(f"{label} not counted as a demand: not marked `demand: true` (only a recorded demand counts; "
                  f"the earlier, safer date)")
@@ -234,21 +263,24 @@ def _contact_marks(index: int, event: ContactEvent, day: date, as_of: date, curr
 
     if promised:
         terms = ""
-        if event.promise is not None:
-            shown = money_display(event.promise.amount, event.promise.currency or currency)
-            terms = f": pay {shown} by {event.promise.date}"
+        if promise is not None:
+            shown = money_display(promise.amount, promise.currency or currency)
+            terms = f": pay {shown} by {day_text(promise.date)}"
         if event.provable:
-            merged = [m for m in marks if m.skipped is None and m.day == day]
-            if merged:
-                marks.remove(merged[0])
-                marks.append(_Mark(index, day, day, merged[0].kinds | {PROMISE},
-                                   f"{merged[0].what}, with a promise to pay{terms}", cover))
+            # A demand made in the same contact (not a letter delivered later) carries the promise.
+            merged = next((at for at in range(first, len(marks))
+                           if marks[at].skipped is None and marks[at].day == day), None)
+            if merged is not None:
+                demand = marks.pop(merged)
+                marks.append(_Mark(index, day, day, demand.kinds | _PROMISE_KINDS,
+                                   f"{demand.what}, with a promise to pay{terms}", cover))
             else:
-                marks.append(_Mark(index, day, day, frozenset({PROMISE}), f"promise in {label}{terms}", cover))
+                marks.append(_Mark(index, day, day, _PROMISE_KINDS, f"promise in {label}{terms}", cover))
         else:
-            skip(f"promise in {label}{terms} not counted: made in a {event.type} with no recording or "
+            skip(f"promise in {label}{terms} not counted: made in a {kind} with no recording or "
                  f"evidence, so it cannot be proven (advice: have the debtor confirm it in writing)")
-    return marks
+    if outcome in _TALKED:
+        marks.append(_Mark(index, day, day, _TALK_KINDS, "", cover))
 
 
 def _event_marks(debtor: Debtor, settings: Settings, days: Sequence[date], as_of: date) -> list[_Mark]:
@@ -257,46 +289,44 @@ def _event_marks(debtor: Debtor, settings: Settings, days: Sequence[date], as_of
     currency = debtor.currency or settings.currency
     for index, event in enumerate(debtor.events):
         day = days[index]
-        if day > as_of:
+        if day > as_of or isinstance(event, (Payment, Credit)):
             continue
-        cover = frozenset(event.invoices) if event.invoices is not None else None
+        invoices = event.invoices
+        cover = frozenset(invoices) if invoices is not None else None
         if isinstance(event, ContactEvent):
-            marks.extend(_contact_marks(index, event, day, as_of, currency))
-            if event.outcome in ("reached", "promise", "dispute"):
-                marks.append(_Mark(index, day, day, frozenset({TALK}), "", cover))
+            _contact_marks(marks, index, event, day, cover, as_of, currency)
         elif isinstance(event, Acknowledgment):
+            when = day_text(day)
             if event.signed:
-                marks.append(_Mark(index, day, day, frozenset({ACKNOWLEDGMENT}),
-                                   f"signed acknowledgment {day}", cover))
+                marks.append(_Mark(index, day, day, _ACKNOWLEDGMENT_KINDS, f"signed acknowledgment {when}", cover))
             else:
-                marks.append(_Mark(index, day, day, frozenset(), f"acknowledgment {day}", cover,
-                                   skipped=f"acknowledgment {day} not counted: not signed (advice: have it "
+                marks.append(_Mark(index, day, day, _NO_KINDS, f"acknowledgment {when}", cover,
+                                   skipped=f"acknowledgment {when} not counted: not signed (advice: have it "
                                    f"signed and sealed, 签字盖章)"))
         elif isinstance(event, Plan):
+            when = day_text(day)
             last = event.installments[-1].due
             if event.signed:
-                marks.append(_Mark(index, day, day, frozenset({PLAN}),
-                                   f"signed instalment plan {day} (last instalment due {last})", cover,
+                marks.append(_Mark(index, day, day, _PLAN_KINDS,
+                                   f"signed instalment plan {when} (last instalment due {day_text(last)})", cover,
                                    last_installment=last))
             else:
-                marks.append(_Mark(index, day, day, frozenset(), f"plan {day}", cover,
-                                   skipped=f"instalment plan {day} not counted: not signed by the debtor "
+                marks.append(_Mark(index, day, day, _NO_KINDS, f"plan {when}", cover,
+                                   skipped=f"instalment plan {when} not counted: not signed by the debtor "
                                    f"(advice: have it signed)"))
         elif isinstance(event, Legal):
             where = ", ".join(x for x in (event.court, event.case_no) if x)
             where = f" ({where})" if where else ""
-            kinds = {"filed": FILED, "judgment": JUDGMENT, "concluded": CONCLUDED}[event.action]
-            name = {"suit": "suit", "arbitration": "arbitration", "payment_order": "payment order"}.get(
-                event.kind or "", "legal action")
-            marks.append(_Mark(index, day, day, frozenset({kinds}), f"{name} {event.action} {day}{where}", cover,
-                               legal_kind=event.kind))
+            name = _LEGAL_NAMES.get(event.kind or "", "legal action")
+            marks.append(_Mark(index, day, day, _LEGAL_KINDS[event.action],
+                               f"{name} {event.action} {day_text(day)}{where}", cover, legal_kind=event.kind))
         elif isinstance(event, Status) and event.claim_filed is not None:
             if event.claim_filed <= as_of:
-                marks.append(_Mark(index, day, event.claim_filed, frozenset({FILED}),
-                                   f"claim filed in the bankruptcy {event.claim_filed}", cover,
+                marks.append(_Mark(index, day, event.claim_filed, _FILED_KINDS,
+                                   f"claim filed in the bankruptcy {day_text(event.claim_filed)}", cover,
                                    legal_kind="bankruptcy_claim"))
         elif isinstance(event, Dispute):
-            marks.append(_Mark(index, day, day, frozenset({DISPUTE}), f"dispute {day}", cover))
+            marks.append(_Mark(index, day, day, _DISPUTE_KINDS, f"dispute {day_text(day)}", cover))
     return marks
 
 
@@ -353,7 +383,7 @@ def _candidates(marks: list[_Mark]) -> tuple[list[_Candidate], list[_Mark]]:
     candidates: list[_Candidate] = []
     talks: list[_Mark] = []
     for sequence, mark in enumerate(marks, start=1):
-        if mark.kinds == {TALK}:
+        if mark.kinds == _TALK_KINDS:
             talks.append(mark)
             continue
         hit: Fact | Skipped
@@ -365,8 +395,8 @@ def _candidates(marks: list[_Mark]) -> tuple[list[_Candidate], list[_Mark]]:
         if mark.cover is not None and mark.skipped is None and mark.kinds - {DISPUTE}:
             names = ", ".join(sorted(mark.cover))
             only = Skipped(mark.day, f"{mark.what} concerns {names} only: no effect on this invoice", sequence)
-        candidates.append(((mark.day, mark.index, sequence), mark.cover, mark.moment,
-                           (mark.moment, 1, mark.index), hit, only))
+        candidates.append(((mark.day, mark.event_index, sequence), mark.cover, mark.moment,
+                           (mark.moment, 1, mark.event_index), hit, only))
     candidates.sort(key=itemgetter(0))
     return candidates, talks
 
@@ -425,7 +455,7 @@ def build_tracks(debtor_id: str, debtor: Debtor, settings: Settings, state: Debt
         open_at = _OpenAt(invoice_state, histories.get(invoice_id, []))
         for talk in talk_marks:
             if (invoice_id in talk.cover) if talk.cover is not None else open_at(talk.moment,
-                                                                                 (talk.moment, 1, talk.index)):
+                                                                                 (talk.moment, 1, talk.event_index)):
                 track.talks.append(talk.day)
         items: list[tuple[tuple[date, int, int], Fact | Skipped]] = []
         append = items.append
@@ -461,7 +491,7 @@ def build_tracks(debtor_id: str, debtor: Debtor, settings: Settings, state: Debt
                                         f"invoice on its issue day {day}: not a payment of this invoice by the "
                                         f"debtor, no effect", payment.sequence)
                 else:
-                    item = Fact(day, frozenset({PAYMENT}), f"payment {day}, {shown} applied to this invoice", None,
+                    item = Fact(day, _PAYMENT_KINDS, f"payment {day}, {shown} applied to this invoice", None,
                                 None, payment.sequence)
                 append(((day, payment.index, payment.sequence), item))
         if paid:
