@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from dunning.ledger import DEBTORS_DIR
+from dunning.ledger import SETTINGS_FILE
 from dunning.ledger import LedgerError
 from dunning.ledger import _MarkLoader
 from dunning.ledger import _node_at
@@ -224,10 +225,43 @@ def _validate_evidence(root: Path, debtor_id: str, items: Sequence[object],
     return errors
 
 
+def validate_jurisdictions(root: Path, settings: Settings, debtors: dict[str, Debtor]) -> list[LedgerError]:
+    """A jurisdiction without a rule set: no limitation date could be computed for it."""
+    from dunning.deadlines import known_jurisdictions
+
+    known = set(known_jurisdictions())
+    listing = ", ".join(sorted(known))
+    errors: list[LedgerError] = []
+    if settings.jurisdiction not in known:
+        line, column = _top_level_key(root / SETTINGS_FILE, "jurisdiction")
+        errors.append(LedgerError(SETTINGS_FILE, line, column, f"jurisdiction: unknown jurisdiction "
+                                  f"'{settings.jurisdiction}': no limitation rules for it (known: {listing})"))
+    for debtor_id, debtor in debtors.items():
+        if debtor.jurisdiction is not None and debtor.jurisdiction not in known:
+            errors.append(place(root, debtor_id, ["jurisdiction"], f"unknown jurisdiction "
+                                f"'{debtor.jurisdiction}': no limitation rules for it (known: {listing})"))
+    return errors
+
+
+def _top_level_key(path: Path, key: str) -> tuple[int, int]:
+    """Line and column of a top-level key's value in a YAML file (1, 1 when it cannot be read)."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return 1, 1
+    for number, text in enumerate(lines, start=1):
+        head, colon, rest = text.partition(":")
+        if colon and head.rstrip() == key:
+            return number, len(text) - len(rest.lstrip()) + 1
+    return 1, 1
+
+
 def cross_checks(root: Path, settings: Settings, debtors: dict[str, Debtor],
                  *, deep: bool = False) -> list[LedgerError]:
     """The checks every load makes (cheap), and with `deep` every check of `dunning check`."""
     errors = validate_unique_invoices(root, debtors) + validate_collectors(root, settings, debtors)
+    if deep:
+        errors += validate_jurisdictions(root, settings, debtors)
     if deep:
         for debtor_id, debtor in debtors.items():
             errors.extend(validate_debtor(root, settings, debtor_id, debtor))

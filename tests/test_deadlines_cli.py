@@ -1,6 +1,7 @@
 """`dunning deadlines`: the JSON contract, the default list, --strict, errors and output formats."""
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -141,14 +142,21 @@ def test_bad_input(tmp_path: Path) -> None:
 
 
 def test_unknown_jurisdiction(tmp_path: Path) -> None:
+    # a ledger error (exit 1) at the line that set it; `dunning check` names it too
     root = ledger(tmp_path, SETTINGS + "jurisdiction: XX\n", far=FAR)
     code, _, err = run(root, "--as-of", "2026-11-01")
-    assert code == 2
-    assert err.startswith("dunning: error: dunning.yaml: jurisdiction: unknown jurisdiction 'XX'")
+    assert code == 1
+    assert re.match(r"dunning: error: dunning\.yaml:\d+:\d+: jurisdiction: unknown jurisdiction 'XX'", err)
+    checked = runner.invoke(app, ["check", "--ledger", str(root)])
+    assert checked.exit_code == 1
+    assert re.search(r"^dunning\.yaml:\d+:15: jurisdiction: unknown jurisdiction 'XX'", checked.stdout, re.M)
     root2 = ledger(tmp_path / "two", far=FAR.replace("events: []", "jurisdiction: ZZ\nevents: []"))
     code, _, err = run(root2, "--as-of", "2026-11-01")
-    assert code == 2
-    assert err.startswith("dunning: error: debtors/far.yaml: jurisdiction: unknown jurisdiction 'ZZ'")
+    assert code == 1
+    assert re.match(r"dunning: error: debtors/far\.yaml:\d+:15: jurisdiction: unknown jurisdiction 'ZZ'", err)
+    checked = runner.invoke(app, ["check", "--ledger", str(root2)])
+    assert checked.exit_code == 1
+    assert re.search(r"^debtors/far\.yaml:\d+:15: jurisdiction: unknown jurisdiction 'ZZ'", checked.stdout, re.M)
 
 
 def test_help_has_an_example() -> None:
