@@ -401,15 +401,31 @@ def _candidates(marks: list[_Mark]) -> tuple[list[_Candidate], list[_Mark]]:
     return candidates, talks
 
 
-@dataclass
 class _PaymentEvent:
     """One payment event and where its money went (sequence: its number after the marks)."""
 
-    index: int
-    day: date
-    sequence: int
-    applied: dict[str, list[tuple[Decimal, date, bool]]]  # invoice -> (amount, day, carried), in order
-    elsewhere: Skipped | None  # the item for an invoice it was not applied to, if any is shown
+    __slots__ = ("_elsewhere", "applied", "day", "index", "key", "sequence", "shows_elsewhere")
+
+    def __init__(self, index: int, day: date, sequence: int, applied: list[tuple[str, Decimal, date, bool]]) -> None:
+        self.index = index
+        self.day = day
+        self.sequence = sequence
+        self.key = (day, index, sequence)
+        # invoice -> (amount, day, carried), in replay order
+        self.applied: dict[str, list[tuple[Decimal, date, bool]]] = {}
+        for invoice_id, amount, on, carried in applied:
+            self.applied.setdefault(invoice_id, []).append((amount, on, carried))
+        # an invoice it was not applied to is told so, unless all of it was credit carried forward
+        self.shows_elsewhere = any(not a[3] for a in applied)
+        self._elsewhere: Skipped | None = None
+
+    def elsewhere(self) -> Skipped:
+        """The item for an invoice the payment was not applied to (made once, when first needed)."""
+        if self._elsewhere is None:
+            when = day_text(self.day)
+            self._elsewhere = Skipped(self.day, f"payment {when} was applied to {', '.join(sorted(self.applied))}, "
+                                                f"not to this invoice: no effect on it", self.sequence)
+        return self._elsewhere
 
 
 def _payment_events(state: DebtorState, days: Sequence[date], first_sequence: int) -> list[_PaymentEvent]:
@@ -418,18 +434,27 @@ def _payment_events(state: DebtorState, days: Sequence[date], first_sequence: in
         if allocation.kind == "payment":
             grouped.setdefault(allocation.event_index, []).append(
                 (allocation.invoice, allocation.amount, allocation.day, allocation.carried))
-    found = []
-    for sequence, (index, applied) in enumerate(grouped.items(), start=first_sequence):
-        pay_day = days[index]
-        by_invoice: dict[str, list[tuple[Decimal, date, bool]]] = {}
-        for invoice_id, amount, day, carried in applied:
-            by_invoice.setdefault(invoice_id, []).append((amount, day, carried))
-        elsewhere = None
-        if any(not a[3] for a in applied):
-            names = ", ".join(sorted(by_invoice))
-            elsewhere = Skipped(pay_day, f"payment {pay_day} was applied to {names}, not to this invoice: no "
-                                         f"effect on it", sequence)
-        found.append(_PaymentEvent(index, pay_day, sequence, by_invoice, elsewhere))
+    return [_PaymentEvent(index, days[index], sequence, applied)
+            for sequence, (index, applied) in enumerate(grouped.items(), start=first_sequence)]
+
+
+def _payment_items(payment: _PaymentEvent, mine: list[tuple[Decimal, date, bool]],
+                   currency: str) -> list[tuple[tuple[date, int, int], Fact | Skipped]]:
+    """The items of the money a payment applied to one invoice."""
+    found: list[tuple[tuple[date, int, int], Fact | Skipped]] = []
+    paid_on = day_text(payment.day)
+    for amount, day, carried in mine:
+        shown = money_display(amount, currency)
+        when = day_text(day)
+        item: Fact | Skipped
+        if carried:
+            item = Skipped(day, f"credit left from the payment of {paid_on} applied {shown} to this "
+                                f"invoice on its issue day {when}: not a payment of this invoice by the "
+                                f"debtor, no effect", payment.sequence)
+        else:
+            item = Fact(day, _PAYMENT_KINDS, f"payment {when}, {shown} applied to this invoice", None,
+                        None, payment.sequence)
+        found.append(((day, payment.index, payment.sequence), item))
     return found
 
 
@@ -443,6 +468,12 @@ def build_tracks(debtor_id: str, debtor: Debtor, settings: Settings, state: Debt
     days = [event_day(event.at, zone) for event in debtor.events]
     marks = _event_marks(debtor, settings, days, as_of)
     candidates, talk_marks = _candidates(marks)
+    # the usual case: no mark names invoices, so a track takes those made once it was issued
+    plain = [(key, moment, hit) for key, cover, moment, _, hit, _ in candidates if cover is None]
+    if len(plain) != len(candidates):
+        plain = []
+    talks = [(talk.cover, talk.moment, (talk.moment, 1, talk.event_index), talk.day) for talk in talk_marks]
+    plain_talks = all(cover is None for cover, _, _, _ in talks)
     payments = _payment_events(state, days, len(marks) + 1)
     histories = _histories(state)
     originals = {i.id: i for i in debtor.invoices}
@@ -453,47 +484,31 @@ def build_tracks(debtor_id: str, debtor: Debtor, settings: Settings, state: Debt
         invoice = originals[invoice_id]
         track = Track(debtor_id, invoice_state, due_date(debtor, invoice), invoice.performed)
         open_at = _OpenAt(invoice_state, histories.get(invoice_id, []))
-        for talk in talk_marks:
-            if (invoice_id in talk.cover) if talk.cover is not None else open_at(talk.moment,
-                                                                                 (talk.moment, 1, talk.event_index)):
-                track.talks.append(talk.day)
-        items: list[tuple[tuple[date, int, int], Fact | Skipped]] = []
-        append = items.append
-        if open_at.always:
-            for key, cover, moment, _, hit, only in candidates:
-                if cover is None:
-                    if issued <= moment:
-                        append((key, hit))
-                elif invoice_id in cover:
-                    append((key, hit))
-                elif only is not None and issued <= moment:
-                    append((key, only))
+        always = open_at.always
+        if always and plain_talks:
+            track.talks = [day for _, moment, _, day in talks if issued <= moment]
         else:
+            track.talks = [day for cover, moment, key, day in talks
+                           if ((invoice_id in cover) if cover is not None else open_at(moment, key))]
+        items: list[tuple[tuple[date, int, int], Fact | Skipped]]
+        if always and (plain or not candidates):
+            items = [(key, hit) for key, moment, hit in plain if issued <= moment]
+        else:
+            items = []
             for key, cover, moment, open_key, hit, only in candidates:
                 if (invoice_id in cover) if cover is not None else open_at(moment, open_key):
-                    append((key, hit))
+                    items.append((key, hit))
                 elif only is not None and issued <= moment:
-                    append((key, only))
+                    items.append((key, only))
         paid = False
         for payment in payments:
             mine = payment.applied.get(invoice_id)
-            if mine is None:
-                if payment.elsewhere is not None and issued <= payment.day:
-                    append(((payment.day, payment.index, payment.sequence), payment.elsewhere))
-                    paid = True
-                continue
-            paid = True
-            for amount, day, carried in mine:
-                shown = money_display(amount, invoice_state.currency)
-                item: Fact | Skipped
-                if carried:
-                    item = Skipped(day, f"credit left from the payment of {payment.day} applied {shown} to this "
-                                        f"invoice on its issue day {day}: not a payment of this invoice by the "
-                                        f"debtor, no effect", payment.sequence)
-                else:
-                    item = Fact(day, _PAYMENT_KINDS, f"payment {day}, {shown} applied to this invoice", None,
-                                None, payment.sequence)
-                append(((day, payment.index, payment.sequence), item))
+            if mine is not None:
+                items.extend(_payment_items(payment, mine, invoice_state.currency))
+                paid = True
+            elif payment.shows_elsewhere and issued <= payment.day:
+                items.append((payment.key, payment.elsewhere()))
+                paid = True
         if paid:
             items.sort(key=itemgetter(0))  # stable: a payment's own items keep their order
         track.items = [item for _, item in items]
