@@ -129,8 +129,9 @@ def agenda_command(
     debtor; guarantee period: a demand to the guarantor; bankruptcy claim: file it), then broken
     promises and missed instalments, promises and instalments due today, follow-ups set with
     --next-date, and debtors not reached for agenda.no_contact_days of their bucket (C 7, B 14,
-    A 30). Calls get slots of agenda.call_minutes in the call_window, per collector; letters and
-    filings come after. Never a call to a debtor on hold, bankrupt (file the claim), in dispute
+    A 30). Calls get slots of agenda.call_minutes in the call_window, per collector, read in the
+    debtor's local time when its file sets timezone (shown as 16:00 (09:00 Europe/Berlin)); letters
+    and filings come after. Never a call to a debtor on hold, bankrupt (file the claim), in dispute
     (resolve it first), with a suit running, or past agenda.max_contacts_per_day contacts.
 
     Example: dunning agenda --date 2026-11-28 --collector 张三
