@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Container
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -160,10 +160,11 @@ class Track:
         return self.state.due
 
     def due_line(self) -> str:
-        if self.due != self.original_due:
-            return (f"due {self.original_due}, treated as due {self.due} by the debtor's bankruptcy "
-                    f"(Enterprise Bankruptcy Law Art. 46)")
-        return f"due {self.due}"
+        due = self.state.due
+        if due != self.original_due:
+            return (f"due {day_text(self.original_due)}, treated as due {day_text(due)} by the debtor's "
+                    f"bankruptcy (Enterprise Bankruptcy Law Art. 46)")
+        return f"due {day_text(due)}"
 
 
 class _Mark(NamedTuple):
@@ -574,7 +575,7 @@ class RuleSet:
     def start(self, track: Track) -> Start:
         due = track.due
         end = self.anew(due)
-        return Start(due, end, f"{track.due_line()}: {self.years} years from it, ending {end}")
+        return Start(due, end, f"{track.due_line()}: {self.years} years from it, ending {day_text(end)}")
 
     def anew(self, day: date) -> date:
         """The last day (before the roll) of a full period that runs anew from an event on `day`:
@@ -584,7 +585,8 @@ class RuleSet:
     def after_proceeding(self, end: date, filed: date, concluded: date) -> tuple[date, str]:
         """The last day once a proceeding that interrupted or suspended the period has ended."""
         new_end = self.anew(concluded)
-        return new_end, f"the period runs anew from the end of the proceeding ({self.legal_cite}), ending {new_end}"
+        return new_end, (f"the period runs anew from the end of the proceeding ({self.legal_cite}), ending "
+                         f"{day_text(new_end)}")
 
     def notes(self, track: Track) -> list[str]:
         """Extra advice lines at the end of the basis."""
@@ -655,15 +657,24 @@ class _Walk:
     filed: Fact | None = None
     stopped_at: date | None = None
     legal_seen: bool = False
+    calendar: Calendar = NO_ROLL  # the rule set's, read once per walk
 
     def cite(self, text: str) -> None:
         if text and text not in self.cites:
             self.cites.append(text)
 
 
-def _kinds(fact: Fact, wanted: Iterable[str]) -> list[str]:
-    chosen = set(wanted)
-    return [k for k in (*RESTART_ORDER, FILED, JUDGMENT, CONCLUDED, DISPUTE) if k in fact.kinds and k in chosen]
+_KIND_ORDER = (*RESTART_ORDER, FILED, JUDGMENT, CONCLUDED, DISPUTE)
+_KNOWN_KINDS = frozenset(_KIND_ORDER)
+
+
+def _kinds(fact: Fact, wanted: Container[str]) -> list[str]:
+    """The fact's kinds that are among `wanted` (a rule set's mapping), in `_KIND_ORDER`."""
+    kinds = fact.kinds
+    if len(kinds) == 1:  # the usual case: no order to keep
+        for kind in kinds:
+            return [kind] if kind in _KNOWN_KINDS and kind in wanted else []
+    return [k for k in _KIND_ORDER if k in kinds and k in wanted]
 
 
 def _restart(walk: _Walk, fact: Fact, hits: Sequence[str], reasons: Mapping[str, str]) -> None:
@@ -685,9 +696,9 @@ def _restart(walk: _Walk, fact: Fact, hits: Sequence[str], reasons: Mapping[str,
             walk.floor_told = walk.floor
         walk.cite(rules.instalments_cite or "")
     new_end = rules.anew(start)
-    line = f"{fact.what}: {why}: runs anew from {start}, ending {new_end}"
+    line = f"{fact.what}: {why}: runs anew from {day_text(start)}, ending {day_text(new_end)}"
     if new_end < walk.end:
-        line += f" (earlier than the {walk.end} it replaces; the earlier date is kept, the safer reading)"
+        line += f" (earlier than the {day_text(walk.end)} it replaces; the earlier date is kept, the safer reading)"
     walk.lines.append(line)
     walk.end = new_end
 
@@ -695,9 +706,10 @@ def _restart(walk: _Walk, fact: Fact, hits: Sequence[str], reasons: Mapping[str,
 def _handle(walk: _Walk, fact: Fact, accrual: date) -> None:
     rules = walk.rules
     lines = walk.lines
+    kinds = fact.kinds
     if fact.day < accrual:
-        if fact.kinds - {DISPUTE}:
-            lines.append(f"{fact.what}: before the period began on {accrual}: no effect on it")
+        if not kinds <= _DISPUTE_KINDS:
+            lines.append(f"{fact.what}: before the period began on {day_text(accrual)}: no effect on it")
         return
     if walk.state == "stopped":
         lines.append(f"{fact.what}: no effect: the action was already brought in time")
@@ -712,14 +724,14 @@ def _handle(walk: _Walk, fact: Fact, accrual: date) -> None:
             walk.filed = None
         elif JUDGMENT in fact.kinds:
             lines.append(f"{fact.what}: {rules.judgment_note}")
-        elif fact.kinds - {DISPUTE}:
+        elif not kinds <= _DISPUTE_KINDS:
             lines.append(f"{fact.what}: while the proceeding runs: no further effect")
         return
-    last = rules.calendar.roll(walk.end).day
+    last = walk.calendar.roll(walk.end).day
     if fact.day > last:
         if not walk.expired_noted:
-            lines.append(f"the period expired at the end of {last}" + (" (the waived period too)"
-                                                                        if walk.waived else ""))
+            lines.append(f"the period expired at the end of {day_text(last)}" + (" (the waived period too)"
+                                                                                  if walk.waived else ""))
             walk.expired_noted = True
         revive = _kinds(fact, rules.revives)
         if revive:
@@ -732,7 +744,7 @@ def _handle(walk: _Walk, fact: Fact, accrual: date) -> None:
                          f"should be brought by {walk.end} (before the roll) at the latest")
         elif FILED in fact.kinds:
             lines.append(f"{fact.what}, after expiry: filed too late, the debtor may plead limitation")
-        elif fact.kinds & {PAYMENT, ACKNOWLEDGMENT, PLAN, PROMISE, DEMAND}:
+        elif not kinds.isdisjoint(RESTART_ORDER):
             lines.append(f"{fact.what}, after expiry: {rules.no_revival}")
         return
     if FILED in fact.kinds:
@@ -776,13 +788,16 @@ def _handle(walk: _Walk, fact: Fact, accrual: date) -> None:
 def limitation_deadline(track: Track, rules: RuleSet, as_of: date) -> Deadline:
     """The limitation deadline of one open invoice under one rule set."""
     start = rules.start(track)
-    walk = _Walk(rules, track, start.end, [start.line])
+    calendar = rules.calendar
+    lines = [start.line]
+    walk = _Walk(rules, track, start.end, lines, calendar=calendar)
+    accrual = start.accrual
     for item in track.items:
         if isinstance(item, Skipped):
-            walk.lines.append(item.text)
+            lines.append(item.text)
         else:
-            _handle(walk, item, start.accrual)
-    walk.lines.extend(rules.notes(track))
+            _handle(walk, item, accrual)
+    lines.extend(rules.notes(track))
     provisional = False
     rule = rules.rule
     final: date | None
@@ -796,14 +811,14 @@ def limitation_deadline(track: Track, rules: RuleSet, as_of: date) -> Deadline:
         final = walk.stopped_at
         status = "met"
     else:
-        rolled = rules.calendar.roll(walk.end)
-        walk.lines.extend(rolled.notes)
+        rolled = calendar.roll(walk.end)
+        lines.extend(rolled.notes)
         final = rolled.day
         provisional = rolled.provisional
         if rules.long_stop_years and not walk.legal_seen:
             cap = add_years(track.due, rules.long_stop_years)
             if rules.long_stop_rolls:
-                cap_rolled = rules.calendar.roll(cap)
+                cap_rolled = calendar.roll(cap)
                 cap, cap_provisional = cap_rolled.day, cap_rolled.provisional
             else:
                 cap_provisional = False
@@ -819,8 +834,8 @@ def limitation_deadline(track: Track, rules: RuleSet, as_of: date) -> Deadline:
                           f"then shows the invoice as waived")
             else:
                 advice = rules.no_revival
-            walk.lines.append(f"expired: the last day {final} has passed and the debtor may refuse to pay "
-                              f"(advice: {advice})")
+            lines.append(f"expired: the last day {day_text(final)} has passed and the debtor may refuse to pay "
+                         f"(advice: {advice})")
         elif walk.waived:
             status = "waived"
         else:
