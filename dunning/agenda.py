@@ -409,8 +409,9 @@ def debtor_causes(debtor_id: str, debtor: Debtor, settings: Settings, day: date,
     overdue_days = [r.days_overdue for r in rows if r.days_overdue is not None]
     days_overdue = max(overdue_days) if overdue_days else None
     local = debtor_zone(debtor, settings)
-    window_start, _ = call_window_on(day, settings, local)
-    seen = _scan(debtor, settings, day, local, window_start.astimezone(local).date())
+    # The debtor's day of its call: the agenda's day, unless it lives far ahead or behind.
+    local_today = day if local is settings.zone else call_window_on(day, settings, local)[0].date()
+    seen = _scan(debtor, settings, day, local, local_today)
 
     causes, notes, claim_filed = _deadline_causes(debtor_deadlines(debtor_id, debtor, settings, day, state),
                                                   debtor, settings, lang, state)
