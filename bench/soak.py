@@ -31,6 +31,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections import deque
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -231,23 +232,27 @@ def part_kill(base: Path, rounds: int, *, commit: bool, group: bool = False) -> 
         git(root, "commit", "-q", "-m", "sample ledger")
     ids = [i for i, _ in debtor_files(root)]
     chooser = random.Random(11 if commit else 10)
-    # Aim the kills at a whole run, start-up included: measure how long one takes here first.
-    took = []
+    # Aim the kills at a whole run, start-up included: at 0.3 to 1.2 times the median of the last runs left
+    # to finish (every fourth: timing only the runs that beat their kill would drift short; the load of the
+    # machine changes while the soak runs, so the aim follows it).
+    took: deque[float] = deque(maxlen=7)
     for n in range(3):
         start = time.perf_counter()
         subprocess.run(_log_args(root, ids[n], f"kill warm-up {n}", commit), check=True, capture_output=True)
         took.append(time.perf_counter() - start)
-    typical = statistics.median(took)
     completed: list[str] = []
     killed: list[str] = []
     refused: list[str] = []
     start = time.perf_counter()
     for n in range(rounds):
         summary = f"kill round {n}"
+        delay = chooser.uniform(0.3, 1.2) * statistics.median(took) if n % 4 != 3 else 600.0
+        started = time.perf_counter()
         process = subprocess.Popen(_log_args(root, chooser.choice(ids), summary, commit), stdout=subprocess.DEVNULL,
                                    stderr=subprocess.PIPE, start_new_session=True)
-        time.sleep(chooser.uniform(0.3 * typical, 1.6 * typical))
-        if process.poll() is None:
+        try:
+            process.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
             if group:
                 os.killpg(process.pid, signal.SIGKILL)
             else:
@@ -255,12 +260,16 @@ def part_kill(base: Path, rounds: int, *, commit: bool, group: bool = False) -> 
             process.wait()
             _wait_for_group(process.pid)
             killed.append(summary)
-        elif process.returncode == 0:
-            completed.append(summary)
         else:
-            refused.append(f"{summary}: exit {process.returncode}: {process.stderr.read().decode()[-300:]}")
+            if n % 4 == 3:
+                took.append(time.perf_counter() - started)
+            if process.returncode == 0:
+                completed.append(summary)
+            else:
+                refused.append(f"{summary}: exit {process.returncode}: {process.stderr.read().decode()[-300:]}")
         if process.stderr is not None:
             process.stderr.close()
+    typical = statistics.median(took)
     elapsed = time.perf_counter() - start
     leftovers = sorted(p.name for p in (root / "debtors").glob(".*.tmp"))
     locks = [str(p.relative_to(root)) for p in (root / ".git").glob("*.lock")] if commit else []
