@@ -19,6 +19,7 @@ from datetime import date
 from dunning.balances import DebtorState
 from dunning.balances import plan_states
 from dunning.balances import promise_states
+from dunning.deadlines.calendars import day_text
 from dunning.deadlines.engine import Deadline
 from dunning.deadlines.engine import RuleSet
 from dunning.deadlines.engine import days_left
@@ -35,6 +36,10 @@ from dunning.render import money_display
 def claims_deadlines(debtor_id: str, debtor: Debtor, settings: Settings, state: DebtorState, rules: RuleSet,
                      as_of: date) -> list[Deadline]:
     """The claim filing deadline of the debtor's bankruptcy (the latest one that set a deadline)."""
+    # Most debtors never went bankrupt: no event's day needs converting to learn that.
+    if not any(isinstance(event, Status) and event.status == "bankrupt" and event.claims_deadline is not None
+               for event in debtor.events):
+        return []
     zone = settings.zone
     bankrupt: tuple[date, Status] | None = None
     for event in debtor.events:
@@ -93,21 +98,24 @@ _PROMISE_STATUS = {"pending": "open", "kept": "met", "broken": "expired"}
 def promise_deadlines(debtor_id: str, debtor: Debtor, settings: Settings, state: DebtorState,
                       as_of: date) -> list[Deadline]:
     found = []
+    events = debtor.events
     for promise in promise_states(debtor, settings, as_of, state):
-        event = debtor.events[promise.event_index]
+        event = events[promise.event_index]
         assert isinstance(event, ContactEvent)
         who = f" with {promise.with_}" if promise.with_ else ""
         amount = money_display(promise.amount, promise.currency)
-        lines = [f"promise made in a {event.type}{who} on {promise.made}: pay {amount} by {promise.due}",
+        due = day_text(promise.due)
+        lines = [f"promise made in a {event.type}{who} on {day_text(promise.made)}: pay {amount} by {due}",
                  f"paid since: {money_display(promise.paid, promise.currency)}"
-                 + (f", the full amount reached on {promise.kept_on}" if promise.kept_on else "")]
+                 + (f", the full amount reached on {day_text(promise.kept_on)}" if promise.kept_on else "")]
         if promise.status == "broken":
             lines.append(f"broken: {money_display(promise.amount - promise.paid, promise.currency)} short "
-                         f"by {promise.due}")
-        scope = f" for {', '.join(event.invoices)}" if event.invoices else ""
-        found.append(Deadline(debtor_id, "promise", _single(event.invoices), promise.due,
+                         f"by {due}")
+        invoices = event.invoices
+        scope = f" for {', '.join(invoices)}" if invoices else ""
+        found.append(Deadline(debtor_id, "promise", _single(invoices), promise.due,
                               days_left(promise.due, as_of), _PROMISE_STATUS[promise.status], False,
-                              f"promise of {promise.made}{scope}", tuple(lines), amount=promise.amount,
+                              f"promise of {day_text(promise.made)}{scope}", tuple(lines), amount=promise.amount,
                               currency=promise.currency))
     return found
 
