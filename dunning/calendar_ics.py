@@ -28,6 +28,7 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
+from dunning.agenda import call_window_on
 from dunning.agenda import follow_up_action
 from dunning.balances import debtor_state
 from dunning.balances import plan_states
@@ -36,6 +37,7 @@ from dunning.deadlines import debtor_deadlines
 from dunning.model import ContactEvent
 from dunning.model import Debtor
 from dunning.model import Settings
+from dunning.model import debtor_zone
 from dunning.model import event_day
 from dunning.model import hours_range
 from dunning.render import money_display
@@ -192,8 +194,14 @@ def _debtor_reminders(debtor_id: str, debtor: Debtor, settings: Settings, start:
             title = f"{_say(lang, 'follow_up')} · {debtor.name}: {what}"
             uid = _uid(settings, "follow_up", debtor_id, str(index))
             if follow_up_action(event.next_action or "", "call") in ("call", "visit"):
+                at = window_start
+                if debtor.timezone is not None and debtor.timezone != settings.timezone:
+                    # a debtor abroad is called in its own window: its start, in the ledger's time
+                    local_start, _ = call_window_on(next_date, settings, debtor_zone(debtor, settings))
+                    at = local_start.astimezone(settings.zone).time()
+                    description += f"\n{local_start:%H:%M} {debtor.timezone}"
                 found.append(Reminder(uid, "follow_up", debtor_id, next_date, title, description, (FOLLOW_UP_ALARM,),
-                                      (title,), at=window_start, minutes=settings.agenda.call_minutes,
+                                      (title,), at=at, minutes=settings.agenda.call_minutes,
                                       collector=debtor.collector))
             else:  # a letter or a filing: a task for the day, after the calls
                 found.append(Reminder(uid, "follow_up", debtor_id, next_date, title, description,

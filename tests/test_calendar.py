@@ -198,3 +198,17 @@ def test_help_has_an_example() -> None:
     result = runner.invoke(app, ["calendar", "--help"])
     assert result.exit_code == 0
     assert "Example: dunning calendar" in result.stdout
+
+
+def test_a_follow_up_call_abroad_starts_in_the_debtors_own_window() -> None:
+    # leipzig-mueller (timezone Europe/Berlin) has a follow-up on 2026-12-02: 09:00 in Leipzig is
+    # 16:00 in Shanghai (winter: UTC+1 against UTC+8), not 09:00 Shanghai (02:00 in Leipzig)
+    result = runner.invoke(app, ["calendar", "--ledger", str(SAMPLE), "--from", "2026-11-28", "--days", "30",
+                                 "--lang", "en"])
+    assert result.exit_code == 0, result.stderr
+    calls = [e for e in events_of(result.stdout).values()
+             if e["kind"] == "follow_up" and "Müller" in e["summary"]]
+    assert len(calls) == 1
+    start = calls[0]["start"]
+    assert isinstance(start, datetime)
+    assert start.astimezone(UTC) == datetime(2026, 12, 2, 8, 0, tzinfo=UTC)
