@@ -74,9 +74,12 @@ def validate_unique_invoices(root: Path, debtors: dict[str, Debtor]) -> list[Led
 
 
 def validate_collectors(root: Path, settings: Settings, debtors: dict[str, Debtor]) -> list[LedgerError]:
+    """Debtors' collectors are keys of `collectors`; a ledger without that list names nobody wrong."""
     known = settings.collectors
-    listing = ", ".join(known) or "none"
-    errors = []
+    listing = ", ".join(known)
+    errors: list[LedgerError] = []
+    if not known:
+        return errors
     for debtor_id, debtor in debtors.items():
         if debtor.collector is not None and debtor.collector not in known:
             errors.append(place(root, debtor_id, ["collector"],
@@ -105,14 +108,22 @@ def validate_debtor(root: Path, settings: Settings, debtor_id: str, debtor: Debt
         for i_index, invoice_id in enumerate(guarantee.invoices or []):
             known(["guarantees", g_index, "invoices", i_index], invoice_id)
 
-    previous: datetime | None = None
+    # Time order: a bare date means that whole day, so it is in order with any time of the same day
+    # (a payment dated today after this morning's call); a time is compared with the latest time.
+    latest_day: date | None = None
+    latest_instant: datetime | None = None
     for index, event in enumerate(debtor.events):
         loc: list[int | str] = ["events", index]
-        instant = event_instant(event.at, zone)
-        if previous is not None and instant < previous:
+        this_day = event_day(event.at, zone)
+        timed = isinstance(event.at, datetime)
+        instant = event_instant(event.at, zone) if timed else None
+        if (latest_day is not None and this_day < latest_day) or (
+                instant is not None and latest_instant is not None and instant < latest_instant):
             errors.append(place(root, debtor_id, [*loc, "at"], f"{event.at.isoformat()} is earlier than the event "
                                 "before it: events are kept in time order (append new events at the end)"))
-        previous = instant if previous is None or instant > previous else previous
+        latest_day = this_day if latest_day is None or this_day > latest_day else latest_day
+        if instant is not None and (latest_instant is None or instant > latest_instant):
+            latest_instant = instant
         if event.by is not None and settings.collectors and event.by not in settings.collectors:
             errors.append(place(root, debtor_id, [*loc, "by"], f"unknown collector '{event.by}' "
                                 f"(dunning.yaml collectors: {', '.join(settings.collectors)})"))
@@ -214,8 +225,9 @@ def _validate_evidence(root: Path, debtor_id: str, items: Sequence[object],
             errors.append(place(root, debtor_id, here, f"evidence must lie under evidence/{debtor_id}/, "
                                 f"got '{ref_path}'"))
             continue
-        if not target.is_file():
-            errors.append(place(root, debtor_id, here, f"evidence file '{ref_path}' does not exist"))
+        if not target.is_file():  # the record stands; what proves it is missing: a warning
+            errors.append(place(root, debtor_id, here, f"evidence file '{ref_path}' does not exist (add it, "
+                                "or the event may not be provable)", severity="warning"))
             continue
         if ref_sha is not None:
             actual = hashlib.sha256(target.read_bytes()).hexdigest()

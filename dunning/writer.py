@@ -393,10 +393,13 @@ def _cross_check(event: Any, debtor: Debtor, settings: Settings) -> None:
             raise WriteError(f"unknown invoice '{invoice_id}' (this debtor has: {have})")
     if debtor.events:
         last = debtor.events[-1]
-        if event_instant(event.at, zone) < event_instant(last.at, zone):
-            hint = "" if isinstance(event.at, datetime) else " (a date alone counts as the start of that day)"
+        # a date alone means that whole day: in order with any time of the same day
+        day_before = event_day(event.at, zone) < event_day(last.at, zone)
+        same_day_earlier = (isinstance(event.at, datetime) and isinstance(last.at, datetime)
+                            and event_instant(event.at, zone) < event_instant(last.at, zone))
+        if day_before or same_day_earlier:
             raise WriteError(f"the event at {event.at.isoformat()} is earlier than the last recorded event "
-                             f"({last.at.isoformat()}, {last.type}){hint}: events are kept in time order and "
+                             f"({last.at.isoformat()}, {last.type}): events are kept in time order and "
                              f"only appended, so record it at {last.at.isoformat()} or later and give the "
                              "real date in the summary")
     day = event_day(event.at, zone)

@@ -997,17 +997,19 @@ def test_debtor_file_stem_is_the_id_slug(tmp_path: Path, name: str, ok: bool) ->
 
 def test_evidence_paths_are_files_under_evidence_id(tmp_path: Path) -> None:
     # ledger-format.md > Event types: "`evidence` (paths under `evidence/<id>/`)". We read the paths from the
-    # ledger folder (`evidence/acme/scan.pdf`) and require the file (ambiguity reported: a path relative to
-    # `evidence/<id>/`, or a file not in the folder, could also be meant).
+    # ledger folder (`evidence/acme/scan.pdf`); a path outside `evidence/<id>/` is an error, a file that is
+    # not there a warning (the record stands; what proves it is missing).
     events = "  - {at: 2025-04-01T10:00:00+08:00, type: call, evidence: [%s]}\n"
     root = make(tmp_path / "ar", {"acme": one_invoice(events=events % "evidence/acme/scan.pdf")})
     (root / "evidence" / "acme").mkdir(parents=True)
     (root / "evidence" / "acme" / "scan.pdf").write_bytes(b"%PDF-1.4\n")
     assert run(root, "check").code == 0
-    for folder, path in (("other", "evidence/beta/scan.pdf"), ("missing", "evidence/acme/none.pdf")):
-        other = make(tmp_path / folder, {"acme": one_invoice(events=events % path)})
-        ran = run(other, "check")
-        assert ran.code == 1 and ran.out.startswith("debtors/acme.yaml:5:") and "evidence" in ran.out
+    other = make(tmp_path / "other", {"acme": one_invoice(events=events % "evidence/beta/scan.pdf")})
+    ran = run(other, "check")
+    assert ran.code == 1 and ran.out.startswith("debtors/acme.yaml:5:") and "evidence" in ran.out
+    missing = make(tmp_path / "missing", {"acme": one_invoice(events=events % "evidence/acme/none.pdf")})
+    ran = run(missing, "check")
+    assert ran.code == 0 and ran.out.startswith("debtors/acme.yaml:5:") and "warning" in ran.out
 
 
 def test_an_invoice_without_due_needs_terms_days(tmp_path: Path) -> None:
@@ -1044,8 +1046,6 @@ def test_events_are_in_non_decreasing_at_order(tmp_path: Path) -> None:
     assert ran.code == 1 and ran.out.startswith("debtors/acme.yaml:6:") and "events[1].at" in ran.out
 
 
-@pytest.mark.xfail(strict=True, reason="reported: dunning.checks.validate_debtor (and the writer) take a bare "
-                   "date as 00:00, so a date-only event after a timed one of the same day is 'out of order'")
 def test_a_date_only_event_on_the_day_of_a_timed_one_is_in_order(tmp_path: Path) -> None:
     # ledger-format.md > debtors/<id>.yaml: "`at` is an ISO date or date-time"; "Events are in non-decreasing
     # `at` order": a payment recorded by its date on the day of a morning call does not go back in time.
