@@ -16,13 +16,14 @@ from dunning.ledger import DEBTORS_DIR
 from dunning.ledger import SETTINGS_FILE
 from dunning.ledger import LedgerError
 from dunning.ledger import _MarkLoader
-from dunning.ledger import _node_at
+from dunning.ledger import node_mark
 from dunning.model import ContactEvent
 from dunning.model import Credit
 from dunning.model import Debtor
 from dunning.model import GuarantorDemand
 from dunning.model import Payment
 from dunning.model import Settings
+from dunning.model import credit_code_mismatch
 from dunning.model import debtor_zone
 from dunning.model import event_day
 from dunning.model import event_instant
@@ -50,8 +51,8 @@ def place(root: Path, debtor_id: str, loc: Sequence[int | str], message: str,
         node = None
     line = column = 1
     if node is not None:
-        found, _, _ = _node_at(node, list(loc))
-        line, column = found.start_mark.line + 1, found.start_mark.column + 1
+        mark = node_mark(node, list(loc))
+        line, column = mark.line + 1, mark.column + 1
     where = ""
     for part in loc:
         where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else part)
@@ -104,6 +105,10 @@ def validate_debtor(root: Path, settings: Settings, debtor_id: str, debtor: Debt
             errors.append(place(root, debtor_id, loc, f"unknown invoice '{invoice_id}' (this debtor has: "
                                 f"{', '.join(invoices) or 'no invoices'})"))
 
+    if debtor.credit_code is not None:
+        problem = credit_code_mismatch(debtor.credit_code)
+        if problem:
+            errors.append(place(root, debtor_id, ["credit_code"], f"{problem}: a typo?", severity="warning"))
     for g_index, guarantee in enumerate(debtor.guarantees):
         for i_index, invoice_id in enumerate(guarantee.invoices or []):
             known(["guarantees", g_index, "invoices", i_index], invoice_id)
@@ -244,8 +249,14 @@ def validate_jurisdictions(root: Path, settings: Settings, debtors: dict[str, De
     known = set(known_jurisdictions())
     listing = ", ".join(sorted(known))
     errors: list[LedgerError] = []
+    code = settings.creditor.credit_code
+    problem = credit_code_mismatch(code) if code is not None else None
+    if problem:
+        line, column = key_position(root / SETTINGS_FILE, "credit_code")
+        errors.append(LedgerError(SETTINGS_FILE, line, column, f"creditor.credit_code: {problem}: a typo?",
+                                  "warning"))
     if settings.jurisdiction not in known:
-        line, column = _top_level_key(root / SETTINGS_FILE, "jurisdiction")
+        line, column = key_position(root / SETTINGS_FILE, "jurisdiction")
         errors.append(LedgerError(SETTINGS_FILE, line, column, f"jurisdiction: unknown jurisdiction "
                                   f"'{settings.jurisdiction}': no limitation rules for it (known: {listing})"))
     for debtor_id, debtor in debtors.items():
@@ -255,16 +266,16 @@ def validate_jurisdictions(root: Path, settings: Settings, debtors: dict[str, De
     return errors
 
 
-def _top_level_key(path: Path, key: str) -> tuple[int, int]:
-    """Line and column of a top-level key's value in a YAML file (1, 1 when it cannot be read)."""
+def key_position(path: Path, key: str) -> tuple[int, int]:
+    """Line and column of a key in a YAML file, the first of that name (1, 1 when it cannot be read)."""
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError):
         return 1, 1
     for number, text in enumerate(lines, start=1):
-        head, colon, rest = text.partition(":")
-        if colon and head.rstrip() == key:
-            return number, len(text) - len(rest.lstrip()) + 1
+        head, colon, _ = text.partition(":")
+        if colon and head.strip() == key:
+            return number, len(head) - len(head.lstrip()) + 1  # at the key, like every other message
     return 1, 1
 
 

@@ -356,6 +356,18 @@ def _dotted(path: Iterable[str]) -> str:
     return out
 
 
+def node_mark(root: Any, loc: Sequence[int | str]) -> Any:
+    """Where an error at `loc` is shown: at the key of a mapping entry (`    due: 2025-13-01` is
+    reported at the `due`, as the format's documentation shows), else at the list item or at the
+    mapping that misses a key."""
+    node, _, missing = _node_at(root, loc)
+    if not missing and loc and isinstance(loc[-1], str) and loc[-1] not in _UNION_TAGS:
+        key = _key_node(root, loc)
+        if isinstance(key, yaml.ScalarNode) and key.value == loc[-1]:
+            return key.start_mark
+    return node.start_mark
+
+
 def _key_node(root: Any, loc: Sequence[int | str]) -> Any:
     parent, _, _ = _node_at(root, loc[:-1])
     if isinstance(parent, yaml.MappingNode):
@@ -420,12 +432,8 @@ def locate_validation(error: ValidationError, text: str, relpath: str, model: ty
             continue
         if item["type"] in ("union_tag_invalid", "union_tag_not_found"):
             loc = (*loc, "type")
-        if item["type"] == "extra_forbidden":
-            node = _key_node(root, loc)
-            _, path, _ = _node_at(root, loc)
-        else:
-            node, path, _missing = _node_at(root, loc)
-        mark = node.start_mark
+        _, path, _ = _node_at(root, loc)
+        mark = node_mark(root, loc)
         where = _dotted(path)
         message = _message(item, _known_keys())
         located.append(LedgerError(relpath, mark.line + 1, mark.column + 1,

@@ -139,16 +139,32 @@ def credit_code_check_char(first17: str) -> str:
     return _USCC_ALPHABET[(31 - total % 31) % 31]
 
 
-def validate_credit_code(code: str) -> str:
+def credit_code_shape(code: str) -> str:
+    """18 characters of the GB 32100-2015 alphabet (what a file must hold; the check character is
+    verified by `dunning check` as a warning: a typo in it must not stop collecting the debt)."""
     code = code.strip().upper()
     if len(code) != 18:
         raise ValueError(f"a unified social credit code has 18 characters, got {len(code)}: '{code}'")
     bad = [c for c in code if c not in _USCC_ALPHABET]
     if bad:
         raise ValueError(f"character '{bad[0]}' is not allowed in a unified social credit code: '{code}'")
+    return code
+
+
+def credit_code_mismatch(code: str) -> str | None:
+    """The complaint about a well-shaped code whose check character is wrong, else None."""
     expected = credit_code_check_char(code[:17])
     if code[17] != expected:
-        raise ValueError(f"check character of '{code}' should be '{expected}' (GB 32100-2015)")
+        return f"check character of '{code}' should be '{expected}' (GB 32100-2015)"
+    return None
+
+
+def validate_credit_code(code: str) -> str:
+    """A code typed or imported now: shape and check character (a wrong one is refused)."""
+    code = credit_code_shape(code)
+    problem = credit_code_mismatch(code)
+    if problem:
+        raise ValueError(problem)
     return code
 
 
@@ -216,7 +232,7 @@ class Creditor(Strict):
     phone: str | None = None
     email: str | None = None
     bank: Bank | None = None
-    credit_code: Annotated[str, AfterValidator(validate_credit_code)] | None = None
+    credit_code: Annotated[str, AfterValidator(credit_code_shape)] | None = None
     website: str | None = None
 
 
@@ -507,7 +523,7 @@ EVENT_TYPES = (*CONTACT_TYPES, "payment", "credit", "plan", "acknowledgment", "d
 class Debtor(Strict):
     name: str
     name_en: str | None = None
-    credit_code: Annotated[str, AfterValidator(validate_credit_code)] | None = None
+    credit_code: Annotated[str, AfterValidator(credit_code_shape)] | None = None
     industry: str | None = None
     region: str | None = None
     address: str | None = None

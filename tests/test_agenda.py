@@ -358,7 +358,7 @@ def test_unknown_jurisdiction_is_a_ledger_error(tmp_path: Path) -> None:
     root = write(tmp_path, debtors={"far": "jurisdiction: XX\n" + DEBTORS["fine"]})
     code, _, err = run(root, "--date", DAY)
     assert code == 1
-    assert err.startswith("dunning: error: debtors/far.yaml:6:15: jurisdiction: unknown jurisdiction 'XX'")
+    assert err.startswith("dunning: error: debtors/far.yaml:6:1: jurisdiction: unknown jurisdiction 'XX'")
 
 
 def test_pure_function_matches_the_command(tmp_path: Path) -> None:
@@ -436,8 +436,8 @@ def test_check_contact_rules(tmp_path: Path) -> None:
     code, out = check(root)
     assert code == 0  # warnings only
     assert out.splitlines() == [
-        "debtors/a.yaml:9:10: warning: events[0].at: contact at 07:30 is outside contact_hours 08:00-21:00",
-        "debtors/a.yaml:13:10: warning: events[4].at: 4 contacts with this debtor on 2026-03-02 (call, sms, call, "
+        "debtors/a.yaml:9:6: warning: events[0].at: contact at 07:30 is outside contact_hours 08:00-21:00",
+        "debtors/a.yaml:13:6: warning: events[4].at: 4 contacts with this debtor on 2026-03-02 (call, sms, call, "
         "call): more than agenda.max_contacts_per_day 3",
     ]
     code, _ = check(root, "--strict")

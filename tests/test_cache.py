@@ -211,8 +211,8 @@ def test_errors_are_never_cached(write_ledger: WriteLedger) -> None:
     root = write_ledger({"acme": ACME, "beta": ACME.replace("甲公司", "乙公司"),
                          "broken": ACME.replace("amount: 100.00", "amount: 100.001")})
     age(root)
-    expected = ["debtors/beta.yaml:5:10: invoices[0].id: invoice id 'INV-1' is already used in debtors/acme.yaml",
-                "debtors/broken.yaml:5:45: invoices[0].amount: amount has more than 2 decimals: '100.001'"]
+    expected = ["debtors/beta.yaml:5:6: invoices[0].id: invoice id 'INV-1' is already used in debtors/acme.yaml",
+                "debtors/broken.yaml:5:37: invoices[0].amount: amount has more than 2 decimals: '100.001'"]
     assert check(root) == (1, expected)
     assert sorted(read_cache(root)["entries"]) == ["acme", "beta"]
     assert check(root) == (1, expected)
@@ -305,7 +305,7 @@ def test_no_cache_neither_reads_nor_creates_the_cache(write_ledger: WriteLedger)
     age(root)
     assert check(root) == (0, [])
     poison(root, "acme", collector="zhao.liu")
-    unknown = ("debtors/acme.yaml:3:12: collector: unknown collector 'zhao.liu' (dunning.yaml collectors: "
+    unknown = ("debtors/acme.yaml:3:1: collector: unknown collector 'zhao.liu' (dunning.yaml collectors: "
                "zhang.san, li.si)")
     assert check(root) == (1, [unknown])  # the poisoned cache is read ...
     assert check(root, "--no-cache") == (0, [])  # ... and --no-cache does not read it

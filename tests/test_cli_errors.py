@@ -66,13 +66,13 @@ def test_show_names_the_debtor_file_line_and_the_known_codes(tmp_path: Path) -> 
                                                               "collector: zhang.san\njurisdiction: XX\n"))
     code, out, err = run(root, "show", "shenyang-heavy", "--as-of", "2026-03-15")
     assert (code, out) == (1, "")
-    assert err == ("dunning: error: debtors/shenyang-heavy.yaml:3:15: jurisdiction: unknown jurisdiction 'XX': "
+    assert err == ("dunning: error: debtors/shenyang-heavy.yaml:3:1: jurisdiction: unknown jurisdiction 'XX': "
                    f"no limitation rules for it {KNOWN}\n")
 
 
 def test_the_ledgers_jurisdiction_is_named_in_dunning_yaml(tmp_path: Path) -> None:
     root = make_ledger(tmp_path / "ar", settings=SETTINGS + "jurisdiction:  ZZ   # where we sue\n")
-    expected = ("dunning: error: dunning.yaml:4:16: jurisdiction: unknown jurisdiction 'ZZ': "
+    expected = ("dunning: error: dunning.yaml:4:1: jurisdiction: unknown jurisdiction 'ZZ': "
                 f"no limitation rules for it {KNOWN}\n")
     for args in (["show", "shenyang-heavy"], ["deadlines"], ["deadlines", "--debtor", "shenyang-heavy"],
                  ["letter", "shenyang-heavy", "-f", "md", "-o", str(tmp_path / "l.md")],

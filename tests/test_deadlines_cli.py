@@ -149,14 +149,14 @@ def test_unknown_jurisdiction(tmp_path: Path) -> None:
     assert re.match(r"dunning: error: dunning\.yaml:\d+:\d+: jurisdiction: unknown jurisdiction 'XX'", err)
     checked = runner.invoke(app, ["check", "--ledger", str(root)])
     assert checked.exit_code == 1
-    assert re.search(r"^dunning\.yaml:\d+:15: jurisdiction: unknown jurisdiction 'XX'", checked.stdout, re.M)
+    assert re.search(r"^dunning\.yaml:\d+:1: jurisdiction: unknown jurisdiction 'XX'", checked.stdout, re.M)
     root2 = ledger(tmp_path / "two", far=FAR.replace("events: []", "jurisdiction: ZZ\nevents: []"))
     code, _, err = run(root2, "--as-of", "2026-11-01")
     assert code == 1
-    assert re.match(r"dunning: error: debtors/far\.yaml:\d+:15: jurisdiction: unknown jurisdiction 'ZZ'", err)
+    assert re.match(r"dunning: error: debtors/far\.yaml:\d+:1: jurisdiction: unknown jurisdiction 'ZZ'", err)
     checked = runner.invoke(app, ["check", "--ledger", str(root2)])
     assert checked.exit_code == 1
-    assert re.search(r"^debtors/far\.yaml:\d+:15: jurisdiction: unknown jurisdiction 'ZZ'", checked.stdout, re.M)
+    assert re.search(r"^debtors/far\.yaml:\d+:1: jurisdiction: unknown jurisdiction 'ZZ'", checked.stdout, re.M)
 
 
 def test_help_has_an_example() -> None:

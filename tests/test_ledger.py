@@ -62,35 +62,35 @@ def debtor(text: str | bytes) -> Files:
 DEBTOR_RULES: list[tuple[str, Files, list[str]]] = [
     # amounts (model.parse_money, _positive, _non_negative)
     ("amount-not-a-number", debtor(H + "credit_limit: 五万\n"),
-     ["debtors/x.yaml:3:15: credit_limit: not an amount: '五万'"]),
+     ["debtors/x.yaml:3:1: credit_limit: not an amount: '五万'"]),
     ("amount-bool", debtor(H + "credit_limit: true\n"),
-     ["debtors/x.yaml:3:15: credit_limit: not an amount: 'True'"]),
+     ["debtors/x.yaml:3:1: credit_limit: not an amount: 'True'"]),
     ("amount-list", debtor(H + "credit_limit: [50000]\n"),
-     ["debtors/x.yaml:3:15: credit_limit: not an amount: [50000]"]),
+     ["debtors/x.yaml:3:1: credit_limit: not an amount: [50000]"]),
     ("amount-too-large", debtor(H + "credit_limit: 1000000000000000\n"),
-     ["debtors/x.yaml:3:15: credit_limit: amount too large: '1000000000000000'"]),
+     ["debtors/x.yaml:3:1: credit_limit: amount too large: '1000000000000000'"]),
     ("amount-negative", debtor(H + "credit_limit: -1\n"),
-     ["debtors/x.yaml:3:15: credit_limit: must not be negative, got -1.00"]),
+     ["debtors/x.yaml:3:1: credit_limit: must not be negative, got -1.00"]),
     ("amount-three-decimals", debtor(H + "invoices:\n  - id: INV-1\n    issued: 2025-01-01\n    amount: 100.005\n"),
-     ["debtors/x.yaml:6:13: invoices[0].amount: amount has more than 2 decimals: '100.005'"]),
+     ["debtors/x.yaml:6:5: invoices[0].amount: amount has more than 2 decimals: '100.005'"]),
     ("amount-zero", debtor(H + "invoices:\n  - id: INV-1\n    issued: 2025-01-01\n    amount: 0\n"),
-     ["debtors/x.yaml:6:13: invoices[0].amount: must be greater than 0, got 0.00"]),
+     ["debtors/x.yaml:6:5: invoices[0].amount: must be greater than 0, got 0.00"]),
     ("payment-negative", debtor(H + "events:\n  - at: 2025-03-01\n    type: payment\n    amount: -5\n"),
-     ["debtors/x.yaml:6:13: events[0].amount: must be greater than 0, got -5.00"]),
+     ["debtors/x.yaml:6:5: events[0].amount: must be greater than 0, got -5.00"]),
     ("promise-three-decimals", debtor(H + "events:\n  - at: 2025-03-01\n    type: call\n"
                                       "    promise: {date: 2025-03-31, amount: 0.125}\n"),
-     ["debtors/x.yaml:6:41: events[0].promise.amount: amount has more than 2 decimals: '0.125'"]),
+     ["debtors/x.yaml:6:33: events[0].promise.amount: amount has more than 2 decimals: '0.125'"]),
     # dates (parse_date, parse_moment)
     ("date-impossible", debtor(H + "invoices:\n  - id: INV-1\n    issued: 2025-02-30\n    amount: 100\n"),
-     ["debtors/x.yaml:5:13: invoices[0].issued: not a date: '2025-02-30'"]),
+     ["debtors/x.yaml:5:5: invoices[0].issued: not a date: '2025-02-30'"]),
     ("date-slashes", debtor(H + "invoices:\n  - id: INV-1\n    issued: 2025/01/01\n    amount: 100\n"),
-     ["debtors/x.yaml:5:13: invoices[0].issued: not a date: '2025/01/01'"]),
+     ["debtors/x.yaml:5:5: invoices[0].issued: not a date: '2025/01/01'"]),
     ("date-with-time", debtor(H + "invoices:\n  - id: INV-1\n    issued: 2025-01-01T10:00:00\n    amount: 100\n"),
-     ["debtors/x.yaml:5:13: invoices[0].issued: not a date (a date has no time): '2025-01-01T10:00:00'"]),
+     ["debtors/x.yaml:5:5: invoices[0].issued: not a date (a date has no time): '2025-01-01T10:00:00'"]),
     ("at-words", debtor(H + "events:\n  - at: 昨天\n    type: note\n"),
-     ["debtors/x.yaml:4:9: events[0].at: not a date or date-time: '昨天'"]),
+     ["debtors/x.yaml:4:5: events[0].at: not a date or date-time: '昨天'"]),
     ("at-impossible", debtor(H + "events:\n  - at: 2025-02-30T10:00:00\n    type: note\n"),
-     ["debtors/x.yaml:4:9: events[0].at: not a date or date-time: '2025-02-30T10:00:00'"]),
+     ["debtors/x.yaml:4:5: events[0].at: not a date or date-time: '2025-02-30T10:00:00'"]),
     ("due-before-issued", debtor(H + "invoices:\n  - id: INV-1\n    issued: 2025-02-01\n    due: 2025-01-31\n"
                                  "    amount: 100\n"),
      ["debtors/x.yaml:4:5: invoices[0]: due 2025-01-31 is before issued 2025-02-01"]),
@@ -99,15 +99,13 @@ DEBTOR_RULES: list[tuple[str, Files, list[str]]] = [
     # codes
     ("currency-code", debtor(H + "invoices:\n  - id: INV-1\n    issued: 2025-01-01\n    amount: 100\n"
                              "    currency: rmb\n"),
-     ["debtors/x.yaml:7:15: invoices[0].currency: not an ISO 4217 currency code: 'rmb'"]),
+     ["debtors/x.yaml:7:5: invoices[0].currency: not an ISO 4217 currency code: 'rmb'"]),
     ("credit-code-length", debtor(H + "credit_code: 91210106MA030LCC1\n"),
-     ["debtors/x.yaml:3:14: credit_code: a unified social credit code has 18 characters, got 17: "
+     ["debtors/x.yaml:3:1: credit_code: a unified social credit code has 18 characters, got 17: "
       "'91210106MA030LCC1'"]),
     ("credit-code-character", debtor(H + "credit_code: 91210106MA030LCCI0\n"),
-     ["debtors/x.yaml:3:14: credit_code: character 'I' is not allowed in a unified social credit code: "
+     ["debtors/x.yaml:3:1: credit_code: character 'I' is not allowed in a unified social credit code: "
       "'91210106MA030LCCI0'"]),
-    ("credit-code-checksum", debtor(H + "credit_code: 91210106MA030LCC11\n"),
-     ["debtors/x.yaml:3:14: credit_code: check character of '91210106MA030LCC11' should be '0' (GB 32100-2015)"]),
     # keys
     ("unknown-key-typo", debtor(H + "invoices:\n  - id: INV-1\n    issued: 2025-01-01\n    ammount: 100\n"),
      ["debtors/x.yaml:4:5: invoices[0].amount: required but missing",
@@ -126,57 +124,57 @@ DEBTOR_RULES: list[tuple[str, Files, list[str]]] = [
       "appended at the end of the file"]),
     # wrong types
     ("terms-days-negative", debtor("name: 甲公司\nterms_days: -1\n"),
-     ["debtors/x.yaml:2:13: terms_days: input should be greater than or equal to 0, got -1"]),
+     ["debtors/x.yaml:2:1: terms_days: input should be greater than or equal to 0, got -1"]),
     ("terms-days-too-long", debtor("name: 甲公司\nterms_days: 3651\n"),
-     ["debtors/x.yaml:2:13: terms_days: input should be less than or equal to 3650, got 3651"]),
+     ["debtors/x.yaml:2:1: terms_days: input should be less than or equal to 3650, got 3651"]),
     ("terms-days-words", debtor("name: 甲公司\nterms_days: 三十\n"),
-     ["debtors/x.yaml:2:13: terms_days: input should be a valid integer, unable to parse string as an integer, "
+     ["debtors/x.yaml:2:1: terms_days: input should be a valid integer, unable to parse string as an integer, "
       "got '三十'"]),
     ("terms-days-fraction", debtor("name: 甲公司\nterms_days: 30.5\n"),
-     ["debtors/x.yaml:2:13: terms_days: input should be a valid integer, got a number with a fractional part, "
+     ["debtors/x.yaml:2:1: terms_days: input should be a valid integer, got a number with a fractional part, "
       "got 30.5"]),
     # `12:30` is text, not the sexagesimal 750 of YAML 1.1
     ("terms-days-sexagesimal", debtor("name: 甲公司\nterms_days: 12:30\n"),
-     ["debtors/x.yaml:2:13: terms_days: input should be a valid integer, unable to parse string as an integer, "
+     ["debtors/x.yaml:2:1: terms_days: input should be a valid integer, unable to parse string as an integer, "
       "got '12:30'"]),
     ("string-is-list", debtor(H + "industry: [机械]\n"),
-     ["debtors/x.yaml:3:11: industry: input should be a valid string, got 'list'"]),
+     ["debtors/x.yaml:3:1: industry: input should be a valid string, got 'list'"]),
     ("list-is-string", debtor(H + "contacts: 王建国\n"),
-     ["debtors/x.yaml:3:11: contacts: input should be a valid list, got '王建国'"]),
+     ["debtors/x.yaml:3:1: contacts: input should be a valid list, got '王建国'"]),
     ("mapping-is-string", debtor(H + "contacts: [王建国]\n"),
      ["debtors/x.yaml:3:12: contacts[0]: input should be a valid dictionary or instance of contact, got '王建国'"]),
     ("bool-is-word", debtor(H + "contacts:\n  - name: 王建国\n    decision_maker: maybe\n"),
-     ["debtors/x.yaml:5:21: contacts[0].decision_maker: input should be a valid boolean, unable to interpret "
+     ["debtors/x.yaml:5:5: contacts[0].decision_maker: input should be a valid boolean, unable to interpret "
       "input, got 'maybe'"]),
     # choices and bounds
     ("guarantee-kind-and-period", debtor(H + "guarantees:\n  - guarantor: 沈阳担保有限公司\n    kind: personal\n"
                                          "    period_months: 0\n"),
-     ["debtors/x.yaml:5:11: guarantees[0].kind: input should be 'joint' or 'general', got 'personal'",
-      "debtors/x.yaml:6:20: guarantees[0].period_months: input should be greater than or equal to 1, got 0"]),
+     ["debtors/x.yaml:5:5: guarantees[0].kind: input should be 'joint' or 'general', got 'personal'",
+      "debtors/x.yaml:6:5: guarantees[0].period_months: input should be greater than or equal to 1, got 0"]),
     ("guarantee-period-too-long", debtor(H + "guarantees:\n  - {guarantor: 沈阳担保有限公司, kind: joint, "
                                          "period_months: 37}\n"),
-     ["debtors/x.yaml:4:55: guarantees[0].period_months: input should be less than or equal to 36, got 37"]),
+     ["debtors/x.yaml:4:40: guarantees[0].period_months: input should be less than or equal to 36, got 37"]),
     ("event-type-typo", debtor(H + "events:\n  - at: 2025-03-01\n    type: payement\n    amount: 100\n"),
-     [f"debtors/x.yaml:5:11: events[0].type: unknown event type 'payement' (did you mean 'payment'? known: "
+     [f"debtors/x.yaml:5:5: events[0].type: unknown event type 'payement' (did you mean 'payment'? known: "
       f"{KNOWN_TYPES})"]),
     ("event-type-unknown", debtor(H + "events:\n  - at: 2025-03-01\n    type: 吃饭\n"),
-     [f"debtors/x.yaml:5:11: events[0].type: unknown event type '吃饭' (known: {KNOWN_TYPES})"]),
+     [f"debtors/x.yaml:5:5: events[0].type: unknown event type '吃饭' (known: {KNOWN_TYPES})"]),
     ("event-without-type", debtor(H + "events:\n  - at: 2025-03-01\n    summary: 电话\n"),
      ["debtors/x.yaml:4:5: events[0].type: an event needs a `type`"]),
     ("contact-outcome", debtor(H + "events:\n  - at: 2025-03-01\n    type: call\n    outcome: happy\n"),
-     ["debtors/x.yaml:6:14: events[0].outcome: input should be 'reached', 'no_answer', 'refused', 'promise', "
+     ["debtors/x.yaml:6:5: events[0].outcome: input should be 'reached', 'no_answer', 'refused', 'promise', "
       "'dispute', 'wrong_contact' or 'left_message', got 'happy'"]),
     ("legal-action", debtor(H + "events:\n  - at: 2025-03-01\n    type: legal\n    action: sued\n"),
-     ["debtors/x.yaml:6:13: events[0].action: input should be 'filed', 'judgment' or 'concluded', got 'sued'"]),
+     ["debtors/x.yaml:6:5: events[0].action: input should be 'filed', 'judgment' or 'concluded', got 'sued'"]),
     ("status", debtor(H + "events:\n  - at: 2025-03-01\n    type: status\n    status: dead\n"),
      ["debtors/x.yaml:6:13: events[0].status: input should be 'active', 'hold', 'bankrupt', 'deregistered', "
       "'closed' or 'written_off', got 'dead'"]),
     ("plan-empty", debtor(H + "events:\n  - at: 2025-03-01\n    type: plan\n    installments: []\n"),
-     ["debtors/x.yaml:6:19: events[0].installments: list should have at least 1 item after validation, not 0, "
+     ["debtors/x.yaml:6:5: events[0].installments: list should have at least 1 item after validation, not 0, "
       "got 'list'"]),
     ("plan-out-of-order", debtor(H + "events:\n  - at: 2025-03-01\n    type: plan\n    installments:\n"
                                  "      - {due: 2025-05-01, amount: 100}\n      - {due: 2025-04-01, amount: 100}\n"),
-     ["debtors/x.yaml:7:7: events[0].installments: installments out of date order: 2025-04-01 after 2025-05-01"]),
+     ["debtors/x.yaml:6:5: events[0].installments: installments out of date order: 2025-04-01 after 2025-05-01"]),
 ]
 
 
@@ -194,39 +192,36 @@ def test_each_rule_of_a_debtor_file_has_its_message_at_its_place(
 S = "format: 1\ncreditor: {name: 测试}\n"  # lines 1-2; the case's own line is line 3
 
 SETTINGS_RULES: list[tuple[str, str, list[str]]] = [
-    ("format", "format: 2\ncreditor: {name: 测试}\n", ["dunning.yaml:1:9: format: input should be 1, got 2"]),
+    ("format", "format: 2\ncreditor: {name: 测试}\n", ["dunning.yaml:1:1: format: input should be 1, got 2"]),
     ("creditor-missing", "format: 1\n", ["dunning.yaml:1:1: creditor: required but missing"]),
     ("creditor-name-missing", "format: 1\ncreditor: {name_en: Test}\n",
      ["dunning.yaml:2:11: creditor.name: required but missing"]),
-    ("creditor-credit-code", "format: 1\ncreditor:\n  name: 测试\n  credit_code: 91210102MA0E3PWQ0L\n",
-     ["dunning.yaml:4:16: creditor.credit_code: check character of '91210102MA0E3PWQ0L' should be 'K' "
-      "(GB 32100-2015)"]),
     ("unknown-key", S + "colectors: {zhang.san: 张三}\n",
      ["dunning.yaml:3:1: colectors: unknown key 'colectors' (did you mean 'collectors'?)"]),
     ("timezone", S + "timezone: Asia/Shenyang\n",
-     ["dunning.yaml:3:11: timezone: unknown time zone: 'Asia/Shenyang'"]),
-    ("currency", S + "currency: rmb\n", ["dunning.yaml:3:11: currency: not an ISO 4217 currency code: 'rmb'"]),
-    ("language", S + "language: fr\n", ["dunning.yaml:3:11: language: input should be 'zh' or 'en', got 'fr'"]),
-    ("buckets-none", S + "buckets: {}\n", ["dunning.yaml:3:10: buckets: at least one bucket is needed"]),
+     ["dunning.yaml:3:1: timezone: unknown time zone: 'Asia/Shenyang'"]),
+    ("currency", S + "currency: rmb\n", ["dunning.yaml:3:1: currency: not an ISO 4217 currency code: 'rmb'"]),
+    ("language", S + "language: fr\n", ["dunning.yaml:3:1: language: input should be 'zh' or 'en', got 'fr'"]),
+    ("buckets-none", S + "buckets: {}\n", ["dunning.yaml:3:1: buckets: at least one bucket is needed"]),
     ("buckets-current", S + "buckets: {current: 30, C: null}\n",
-     ["dunning.yaml:3:10: buckets: 'current' is reserved for what is not yet overdue"]),
+     ["dunning.yaml:3:1: buckets: 'current' is reserved for what is not yet overdue"]),
     ("buckets-closed", S + "buckets: {A: 30, B: 60}\n",
-     ["dunning.yaml:3:10: buckets: the last bucket must be open-ended (null)"]),
+     ["dunning.yaml:3:1: buckets: the last bucket must be open-ended (null)"]),
     ("buckets-order", S + "buckets: {A: 60, B: 30, C: null}\n",
-     ["dunning.yaml:3:10: buckets: bucket B: upper bounds must increase, got 30"]),
+     ["dunning.yaml:3:1: buckets: bucket B: upper bounds must increase, got 30"]),
     ("call-window", S + "call_window: 9-11\n",
-     ["dunning.yaml:3:14: call_window: not a time range HH:MM-HH:MM: '9-11'"]),
+     ["dunning.yaml:3:1: call_window: not a time range HH:MM-HH:MM: '9-11'"]),
     ("contact-hours-reversed", S + 'contact_hours: "21:00-08:00"\n',
-     ["dunning.yaml:3:16: contact_hours: not a time range HH:MM-HH:MM: '21:00-08:00'"]),
+     ["dunning.yaml:3:1: contact_hours: not a time range HH:MM-HH:MM: '21:00-08:00'"]),
     ("warn-days", S + "warn_days: -1\n",
-     ["dunning.yaml:3:12: warn_days: input should be greater than or equal to 0, got -1"]),
+     ["dunning.yaml:3:1: warn_days: input should be greater than or equal to 0, got -1"]),
     ("agenda-daily-cap", S + "agenda:\n  max_contacts_per_day: 0\n  call_minutes: 241\n",
-     ["dunning.yaml:4:25: agenda.max_contacts_per_day: input should be greater than or equal to 1, got 0",
-      "dunning.yaml:5:17: agenda.call_minutes: input should be less than or equal to 240, got 241"]),
+     ["dunning.yaml:4:3: agenda.max_contacts_per_day: input should be greater than or equal to 1, got 0",
+      "dunning.yaml:5:3: agenda.call_minutes: input should be less than or equal to 240, got 241"]),
     ("agenda-weekly-cap", S + "agenda: {max_contacts_per_week: 0}\n",
-     ["dunning.yaml:3:33: agenda.max_contacts_per_week: input should be greater than or equal to 1, got 0"]),
+     ["dunning.yaml:3:10: agenda.max_contacts_per_week: input should be greater than or equal to 1, got 0"]),
     ("collectors-list", S + "collectors: [张三]\n",
-     ["dunning.yaml:3:13: collectors: input should be a valid dictionary, got 'list'"]),
+     ["dunning.yaml:3:1: collectors: input should be a valid dictionary, got 'list'"]),
     ("empty", "", ["dunning.yaml:1:1: empty file: dunning.yaml needs `format: 1` and `creditor:`"]),
     ("list", "- format: 1\n", ["dunning.yaml:1:1: dunning.yaml must be a mapping of keys, found a list"]),
 ]
@@ -292,13 +287,13 @@ def test_an_infinite_amount_is_named_as_written_not_nan(write_ledger: WriteLedge
     assert len(lines) == 1
     # the value as written or as Decimal names it, never 'NaN'
     shown = r"'[-+]?\.?(inf|Inf|INF|Infinity)'"
-    assert re.fullmatch(r"debtors/x\.yaml:3:15: credit_limit: not an amount: " + shown, lines[0])
+    assert re.fullmatch(r"debtors/x\.yaml:3:1: credit_limit: not an amount: " + shown, lines[0])
     assert code == 1
 
 
 def test_a_not_a_number_amount(write_ledger: WriteLedger) -> None:
     code, lines = check(write_ledger(debtor(H + "credit_limit: .nan\n")))
-    assert re.fullmatch(r"debtors/x\.yaml:3:15: credit_limit: not an amount: '(\.nan|nan|NaN)'", lines[0])
+    assert re.fullmatch(r"debtors/x\.yaml:3:1: credit_limit: not an amount: '(\.nan|nan|NaN)'", lines[0])
     assert (code, len(lines)) == (1, 1)
 
 
@@ -342,8 +337,8 @@ def test_aliases_under_the_limit_are_never_expanded(write_ledger: WriteLedger) -
     assert time.perf_counter() - started < 5
     assert code == 1
     assert len(lines) < 100
-    # `region: *l9` (line 13) is reported where its anchor is (line 12, `&l9`)
-    assert lines[-1] == "debtors/x.yaml:12:11: region: input should be a valid string, got 'list'"
+    # reported at the key `region` of `region: *l9` (line 13)
+    assert lines[-1] == "debtors/x.yaml:13:1: region: input should be a valid string, got 'list'"
     assert all(line.startswith("debtors/x.yaml:") for line in lines)
 
 
@@ -392,7 +387,7 @@ def test_the_ledger_is_found_upward_and_from_the_environment(
         write_ledger: WriteLedger, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_ledger({"x": H + "credit_limit: -1\n"})
     monkeypatch.chdir(root / "debtors")
-    assert dunning("check")[:2] == (1, "debtors/x.yaml:3:15: credit_limit: must not be negative, got -1.00\n")
+    assert dunning("check")[:2] == (1, "debtors/x.yaml:3:1: credit_limit: must not be negative, got -1.00\n")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DUNNING_LEDGER", str(root))
     assert dunning("check")[0] == 1
@@ -501,3 +496,19 @@ def test_credit_code_check_character_agrees_with_gb_32100() -> None:
         total = sum(alphabet.index(c) * pow(3, i, 31) for i, c in enumerate(first17))
         assert credit_code_check_char(first17) == alphabet[-total % 31]
     assert credit_code_check_char("91210106MA030LCC1") == "0"
+
+
+def test_a_wrong_check_character_is_a_warning_that_strict_makes_an_error(write_ledger: WriteLedger) -> None:
+    # GB 32100-2015 verified; a typo in the check character must not stop collecting the debt (the
+    # format's own example code fails it), so it is a warning, and `--strict` fails on it.
+    root = write_ledger(debtor(H + "credit_code: 91210106MA030LCC11\n"))
+    assert check(root) == (0, ["debtors/x.yaml:3:1: warning: credit_code: check character of '91210106MA030LCC11' "
+                               "should be '0' (GB 32100-2015): a typo?"])
+    assert check(root, "--strict")[0] == 1
+
+
+def test_a_wrong_check_character_of_the_creditor_is_a_warning(write_ledger: WriteLedger) -> None:
+    settings = "format: 1\ncreditor:\n  name: 测试\n  credit_code: 91210102MA0E3PWQ0L\n"
+    assert check(write_ledger(settings=settings)) == (0, [
+        "dunning.yaml:4:3: warning: creditor.credit_code: check character of '91210102MA0E3PWQ0L' should be 'K' "
+        "(GB 32100-2015): a typo?"])

@@ -152,22 +152,11 @@ def jurisdiction_failure(root: Path, debtor_id: str, debtor: Debtor, error: Exce
 
         problem = place(root, debtor_id, ["jurisdiction"], str(error))
     else:
-        line, column = _top_level_key(root / SETTINGS_FILE, "jurisdiction")
+        from dunning.checks import key_position
+
+        line, column = key_position(root / SETTINGS_FILE, "jurisdiction")
         problem = LedgerError(SETTINGS_FILE, line, column, f"jurisdiction: {error}")
     fail(str(problem), EXIT_LEDGER)
-
-
-def _top_level_key(path: Path, key: str) -> tuple[int, int]:
-    """Line and column of a top-level key's value in a YAML file (1, 1 when it cannot be read)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return 1, 1
-    for number, text in enumerate(lines, start=1):
-        head, colon, rest = text.partition(":")
-        if colon and head.rstrip() == key:
-            return number, len(text) - len(rest.lstrip()) + 1
-    return 1, 1
 
 
 def today(settings: Settings) -> date:

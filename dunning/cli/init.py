@@ -191,6 +191,13 @@ def new(
     if collector is not None and collector not in settings.collectors:
         fail(f"--collector: unknown collector '{collector}' (dunning.yaml collectors: "
              f"{', '.join(settings.collectors) or 'none'})")
+    if credit_code is not None:
+        from dunning.model import validate_credit_code
+
+        try:
+            credit_code = validate_credit_code(credit_code)
+        except ValueError as problem:
+            fail(f"--credit-code: {problem}")
     document: dict[str, Any] = {"name": name.strip()}
     for key, value in (("credit_code", credit_code), ("industry", industry), ("region", region),
                        ("collector", collector), ("jurisdiction", jurisdiction), ("timezone", timezone),
