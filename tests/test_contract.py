@@ -382,8 +382,6 @@ def test_every_write_makes_one_commit_saying_what_happened(tmp_path: Path) -> No
     assert run(root, "check").code == 0
 
 
-@pytest.mark.xfail(strict=True, reason="reported: `dunning init` writes dunning.yaml, .gitignore, .gitattributes and "
-                   "debtors/.gitkeep but commits none of them (tests/test_init.py expects no commit)")
 def test_init_commits_what_it_writes(tmp_path: Path) -> None:
     # cli.md > Commands: "Every command that writes makes one git commit (unless `--no-commit`)".
     root = tmp_path / "ar"

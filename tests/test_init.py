@@ -164,7 +164,9 @@ def test_new_with_no_commit_leaves_git_alone(ledger: Path) -> None:
                            "--ledger", str(ledger))
     assert code == 0, err
     assert (ledger / "debtors" / "dalian-haiyun.yaml").is_file()
-    assert subprocess.run(["git", "-C", str(ledger), "rev-parse", "HEAD"], capture_output=True).returncode != 0
+    # HEAD is still init's own commit, and the new file is left untracked
+    assert git(ledger, "log", "--format=%s").splitlines() == ["init: ledger of 辽宁测试贸易有限公司"]
+    assert "debtors/dalian-haiyun.yaml" in git(ledger, "status", "--porcelain", "--untracked-files=all")
 
 
 def test_new_refuses_an_existing_id(ledger: Path) -> None:

@@ -75,12 +75,13 @@ def init(
     timezone: Annotated[str, typer.Option(help="Time zone for 'today' and times.")] = "Asia/Shanghai",
     collector: Annotated[list[str] | None, typer.Option(
         "--collector", help="A collector as KEY=NAME, e.g. zhang.san=张三 (repeatable).")] = None,
+    no_commit: Annotated[bool, typer.Option("--no-commit", help="Do not make a git commit.")] = False,
 ) -> None:
     """Create a new ledger.
 
-    Writes dunning.yaml, debtors/ and the cache's ignore rule, and sets up git and its hooks. Refuses a
-    folder that already holds a ledger. When the folder is not inside a git repository, `git init` makes
-    one, so that every write is recorded.
+    Writes dunning.yaml, debtors/ and the cache's ignore rule, sets up git and its hooks, and commits
+    the new files (--no-commit: not). Refuses a folder that already holds a ledger. When the folder is
+    not inside a git repository, `git init` makes one, so that every write is recorded.
 
     \b
     Example: dunning init ar --creditor 辽宁示例贸易有限公司 --collector zhang.san=张三
@@ -133,7 +134,26 @@ def init(
     except OSError as error:
         fail(f"{root}: cannot create the ledger: {error.strerror}")
     _version_control(root)
+    if not no_commit:
+        _commit_new_ledger(root, creditor.strip())
     typer.echo(f"created ledger {root}")
+
+
+def _commit_new_ledger(root: Path, creditor: str) -> None:
+    """Like every command that writes, `init` commits what it wrote (one commit)."""
+    from dunning import gitlog
+    from dunning.ledger import DEBTORS_DIR
+    from dunning.ledger import SETTINGS_FILE
+
+    paths = [root / SETTINGS_FILE, root / DEBTORS_DIR / ".gitkeep", root / ".gitignore"]
+    paths += [p for p in (root / ".gitattributes",) if p.exists()]
+    try:
+        commit = gitlog.commit_paths(root, paths, f"init: ledger of {creditor}")
+    except gitlog.GitError as problem:
+        typer.echo(f"dunning: note: the ledger is written but not committed: git says: {problem}", err=True)
+        return
+    if commit:
+        typer.echo(f"committed [{commit[:10]}]")
 
 
 @app.command()
