@@ -486,8 +486,6 @@ def test_a_letter_record_by_an_unknown_collector_is_refused_before_the_letter_is
     assert code == 2 and "unknown collector 'nobody'" in output
 
 
-@pytest.mark.xfail(strict=True, reason="reported: cli/letter.py writes letters/ID/DATE-TEMPLATE.md before the "
-                   "letter event is checked against the file, and leaves it when the event is refused (exit 2)")
 def test_a_letter_record_earlier_than_the_last_event_leaves_no_letter() -> None:
     code, output = invoke_on_copy(["letter", "shenyang-heavy", "--as-of", "2026-11-20", "--record", "-f", "md",
                                    "--no-commit"], "found")

@@ -149,10 +149,25 @@ def test_record_statement_is_not_a_demand_and_guarantor_letter_is_a_guarantor_de
     assert (event.type, event.guarantor, event.via) == ("guarantor_demand", "沈阳示例投资有限公司", "registered_mail")
 
 
-def test_record_refused_for_a_date_before_the_last_event(root: Path) -> None:
-    code, _, err = run(root, "shenyang-heavy", "--as-of", "2026-02-01", "-f", "md", "--record")
+def test_record_refused_for_a_date_before_the_last_event_writes_nothing(root: Path) -> None:
+    before = git(root, "status", "--porcelain", "--untracked-files=all")
+    code, out, err = run(root, "shenyang-heavy", "--as-of", "2026-02-01", "-f", "md", "--record")
     assert code == 2
-    assert "the letter is written but not recorded" in err
+    assert out == ""
+    assert ("dunning: error: nothing written, the letter is not recorded: the event at 2026-02-01 is earlier than "
+            "the last recorded event (2026-02-03T10:00:00+08:00, call)") in err
+    assert not (root / "letters").exists()
+    assert git(root, "status", "--porcelain", "--untracked-files=all") == before
+
+
+def test_a_refused_record_puts_back_the_letter_drafted_earlier_the_same_day(root: Path) -> None:
+    assert run(root, "shenyang-heavy", "--as-of", "2026-02-01", "-f", "md", "-t", "reminder")[0] == 0
+    drafted = root / "letters" / "shenyang-heavy" / "2026-02-01-reminder.md"
+    drafted.write_text("edited by hand\n", encoding="utf-8")
+    code, _, _ = run(root, "shenyang-heavy", "--as-of", "2026-02-01", "-f", "md", "-t", "reminder", "--record")
+    assert code == 2
+    assert drafted.read_text(encoding="utf-8") == "edited by hand\n"
+    assert sorted(p.name for p in drafted.parent.iterdir()) == ["2026-02-01-reminder.md"]
 
 
 def test_ledger_with_errors_is_refused(root: Path) -> None:
@@ -160,7 +175,7 @@ def test_ledger_with_errors_is_refused(root: Path) -> None:
                                                          encoding="utf-8")
     code, _, err = run(root, "shenyang-heavy", "--as-of", "2026-03-15", "-f", "md")
     assert code == 1
-    assert "debtors/shenyang-heavy.yaml:8:85: invoices[0].amount: amount has more than 2 decimals" in err
+    assert "debtors/shenyang-heavy.yaml:8:77: invoices[0].amount: amount has more than 2 decimals" in err
 
 
 def test_check_lints_the_ledger_templates(root: Path) -> None:

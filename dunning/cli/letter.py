@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Callable
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
@@ -159,9 +162,12 @@ def _email(letter: Letter, templates: Templates, settings: Settings, pdf: bytes,
 
 
 def _record(root: Path, settings: Settings, letter: Letter, *, via: str, by: str | None, at: date | None,
-            files: list[Path], no_commit: bool) -> None:
-    """Append the letter's event; `at` None lets the writer stamp "now" under its lock (an earlier
-    clock reading, taken before the letter was rendered, could lose the race and be refused)."""
+            files: list[Path], no_commit: bool, undo: Callable[[], None], sent: bool) -> str:
+    """Append the letter's event and return the line that says so; `at` None lets the writer stamp
+    "now" under its lock (an earlier clock reading, taken before the letter was rendered, could lose
+    the race and be refused). The writer validates the event only under its lock, after the letter
+    file had to exist for the commit: when it refuses, `undo` takes the letter back, so that a
+    refused command leaves nothing written (unless it was sent: then the file is the copy of what went)."""
     from dunning.ledger import LedgerErrors
     from dunning.render import money_display
     from dunning.writer import WriteError
@@ -188,19 +194,63 @@ def _record(root: Path, settings: Settings, letter: Letter, *, via: str, by: str
         event["by"] = collector
     kind = "guarantor_demand" if letter.template == "guarantor" else "letter"
     message = f"letter({letter.debtor_id}): {letter.title} {letter.reference} by {via}"
+    lead = "the letter is sent but not recorded" if sent else "nothing written, the letter is not recorded"
     try:
         result = append_event(root, letter.debtor_id, event, commit=not no_commit, message=message,
                               extra_files=files)
     except WriteError as refused:
-        fail(f"the letter is written but not recorded: {refused.message}", refused.code)
+        if not sent:
+            undo()
+        fail(f"{lead}: {refused.message}", refused.code)
     except LedgerErrors as errors:
-        typer.echo("dunning: error: the letter is written but not recorded: the debtor file does not pass "
-                   "`dunning check`:", err=True)
+        if not sent:
+            undo()
+        typer.echo(f"dunning: error: {lead}: the debtor file does not pass `dunning check`:", err=True)
         fail_with(errors, EXIT_LEDGER)
     for note in result.notes:
         typer.echo(f"dunning: {note}", err=True)
     committed = f" [{result.commit[:10]}]" if result.commit else ""
-    typer.echo(f"recorded a {kind} event: {result.message}{committed}")
+    return f"recorded a {kind} event: {result.message}{committed}"
+
+
+def _write_letter(target: Path, data: bytes) -> Callable[[], None]:
+    """Write the letter atomically; return what takes it back: the file (or link) as it was before, a
+    letter drafted again the same day, else no file and none of the folders made for it."""
+    from dunning.ledger import atomic_write
+
+    link = target.readlink() if target.is_symlink() else None
+    previous = target.read_bytes() if link is None and target.is_file() else None
+    made = []
+    for folder in (target.parent, *target.parent.parents):
+        if folder.exists():
+            break
+        made.append(folder)
+
+    def remove_folders() -> None:
+        for folder in made:  # deepest first
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+    def undo() -> None:
+        with contextlib.suppress(OSError):
+            if previous is not None:
+                atomic_write(target, previous)
+            else:
+                target.unlink()
+                if link is not None:
+                    target.symlink_to(link)
+        remove_folders()
+
+    try:
+        atomic_write(target, data)
+    except OSError as error:
+        remove_folders()
+        fail(f"{target}: cannot write: {error.strerror}")
+    return undo
+
+
+def _nothing() -> None:
+    """Nothing to take back (a letter printed to the terminal)."""
 
 
 @app.command()
@@ -249,7 +299,6 @@ def letter(
     Example: dunning letter shenyang-heavy --format pdf --record
     """
     from dunning.ledger import DEBTORS_DIR
-    from dunning.ledger import atomic_write
     from dunning.letters import LetterError
     from dunning.letters import Templates
     from dunning.letters import build_letter
@@ -288,33 +337,37 @@ def letter(
              f"{debtor_id}.yaml, or give one with --to")
     moment = now(settings) if when == today(settings) else datetime.combine(when, now(settings).timetz())
     data, message = _render(drafted, Templates(root), kind, settings, to=to, when=moment, send=send)
+    said = []
+    undo: Callable[[], None] = _nothing
     if output is not None and str(output) == "-":
         typer.echo(data.decode("utf-8"), nl=False)
         target = None
     else:
         target = output if output is not None else (
             root / LETTERS_DIR / debtor_id / f"{when.isoformat()}-{drafted.template}.{kind}")
-        try:
-            atomic_write(target, data)
-        except OSError as error:
-            fail(f"{target}: cannot write: {error.strerror}")
-        typer.echo(str(target.relative_to(root)) if target.resolve().is_relative_to(root) else str(target))
+        undo = _write_letter(target, data)
+        said.append(str(target.relative_to(root)) if target.resolve().is_relative_to(root) else str(target))
     if send:
         from dunning.mail import PASSWORD_ENV
         from dunning.mail import MailError
         from dunning.mail import send as send_mail
 
         assert settings.smtp is not None
-        import os
-
         try:
             send_mail(message, settings.smtp, os.environ.get(PASSWORD_ENV))
         except MailError as error:
+            undo()
             fail(error.message)
-        typer.echo(f"sent to {message['To']}")
+        said.append(f"sent to {message['To']}")
+        for line in said:  # sent cannot be taken back: say where its copy is before recording it
+            typer.echo(line)
+        said = []
     if record:
         files = [target] if target is not None and target.resolve().is_relative_to(root) else []
         channel = via or ("email" if kind == "eml" else "registered_mail")
         # a letter of today is stamped by the writer, under its lock; one dated --as-of keeps that day
         at = None if when == today(settings) else when
-        _record(root, settings, drafted, via=channel, by=by, at=at, files=files, no_commit=no_commit)
+        said.append(_record(root, settings, drafted, via=channel, by=by, at=at, files=files, no_commit=no_commit,
+                            undo=undo, sent=send))
+    for line in said:
+        typer.echo(line)
