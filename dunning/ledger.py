@@ -268,7 +268,37 @@ def decode_text(data: bytes, relpath: str) -> str:
     return text[1:] if text.startswith("\ufeff") else text
 
 
+class _CExactLoader(_MarkBase):  # type: ignore[misc]
+    """The exact loader's reading on libyaml's C parser (about 10 times as fast): the same
+    resolvers and constructors, duplicate keys refused. libyaml's composer cannot count aliases or
+    depth, so a text with an alias or deep nesting goes to the pure-Python `ExactLoader`."""
+
+    yaml_implicit_resolvers = ExactLoader.yaml_implicit_resolvers
+    yaml_constructors = ExactLoader.yaml_constructors
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (first at line {seen[key].line + 1})",
+                    key_node.start_mark)
+            seen[key] = key_node.start_mark
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+_ALIAS = re.compile(r"(?:^|[\s\[{,:-])\*[^\s,\]}]")
+_DEEP = re.compile(rf"(?:[\[{{]\s*){{{MAX_DEPTH // 2}}}|\n {{{MAX_DEPTH * 2}}}")
+
+
 def _exact_load(text: str, relpath: str) -> Any:
+    if _MarkBase is not yaml.SafeLoader and not _ALIAS.search(text) and not _DEEP.search(text):
+        try:
+            return yaml.load(text, Loader=_CExactLoader)  # noqa: S506 - a safe loader
+        except yaml.YAMLError:
+            pass  # PyYAML's own words for a syntax error are the clearer: read it again below
     try:
         return yaml.load(text, Loader=ExactLoader)  # noqa: S506 - ExactLoader is a SafeLoader
     except yaml.MarkedYAMLError as error:

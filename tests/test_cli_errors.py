@@ -104,6 +104,7 @@ def test_init_prints_what_it_set_up_in_git(tmp_path: Path) -> None:
         f"{target}/.gitattributes: debtor files merge with the dunning driver (commit this file once, so that "
         "every clone uses it)",
         f"pre-commit hook installed: {target}/.git/hooks/pre-commit",
+        f"committed [{git(target, 'rev-parse', 'HEAD').strip()[:10]}]",
         f"created ledger {target}",
     ]
     assert "merge-driver %O %A %B %P" in git(target, "config", "--get", "merge.dunning.driver")

@@ -203,11 +203,11 @@ def test_contact_hours_in_the_debtors_time(tmp_path: Path) -> None:
     code, lines = check(root)
     assert code == 0  # warnings only
     assert lines == [
-        "debtors/berlin.yaml:10:10: warning: events[1].at: contact at 07:00 Europe/Berlin time is outside "
+        "debtors/berlin.yaml:10:6: warning: events[1].at: contact at 07:00 Europe/Berlin time is outside "
         "contact_hours 08:00-21:00",
-        "debtors/berlin.yaml:11:10: warning: events[2].at: contact at 07:00 Europe/Berlin time is outside "
+        "debtors/berlin.yaml:11:6: warning: events[2].at: contact at 07:00 Europe/Berlin time is outside "
         "contact_hours 08:00-21:00",
-        "debtors/shanghai.yaml:8:10: warning: events[0].at: contact at 02:30 is outside contact_hours 08:00-21:00",
+        "debtors/shanghai.yaml:8:6: warning: events[0].at: contact at 02:30 is outside contact_hours 08:00-21:00",
     ]
     assert check(root, "--strict")[0] == 1
 
@@ -221,17 +221,17 @@ def test_daily_cap_warning_on_the_debtors_day(tmp_path: Path) -> None:
     code, lines = check(root)
     assert code == 0
     assert lines == [
-        "debtors/berlin.yaml:12:10: warning: events[3].at: 4 contacts with this debtor on 2026-03-10 Europe/Berlin "
+        "debtors/berlin.yaml:12:6: warning: events[3].at: 4 contacts with this debtor on 2026-03-10 Europe/Berlin "
         "time (call, call, call, call): more than agenda.max_contacts_per_day 3",
-        "debtors/shanghai.yaml:10:10: warning: events[2].at: contact at 02:00 is outside contact_hours 08:00-21:00",
-        "debtors/shanghai.yaml:11:10: warning: events[3].at: contact at 03:00 is outside contact_hours 08:00-21:00",
+        "debtors/shanghai.yaml:10:6: warning: events[2].at: contact at 02:00 is outside contact_hours 08:00-21:00",
+        "debtors/shanghai.yaml:11:6: warning: events[3].at: contact at 03:00 is outside contact_hours 08:00-21:00",
     ]
 
 
 def test_a_debtor_in_the_ledgers_own_zone_reads_as_before(tmp_path: Path) -> None:
     root = write(tmp_path, {"same": debtor("上海测试有限公司", contacts_at("2026-03-10T07:30:00+08:00"),
                                            "Asia/Shanghai")})
-    assert check(root) == (0, ["debtors/same.yaml:9:10: warning: events[0].at: contact at 07:30 is outside "
+    assert check(root) == (0, ["debtors/same.yaml:9:6: warning: events[0].at: contact at 07:30 is outside "
                                "contact_hours 08:00-21:00"])
     (item,) = agenda_items(root, "2026-03-10")
     assert (item["at"], item["local_at"], item["timezone"]) == ("09:00", "09:00", "Asia/Shanghai")
@@ -239,14 +239,14 @@ def test_a_debtor_in_the_ledgers_own_zone_reads_as_before(tmp_path: Path) -> Non
 
 def test_unknown_timezone_is_an_error_at_its_line(tmp_path: Path) -> None:
     root = write(tmp_path, {"berlin": debtor("Müller GmbH", SILENT, "Europe/Leipzig")})
-    assert check(root) == (1, ["debtors/berlin.yaml:3:11: timezone: unknown time zone: 'Europe/Leipzig'"])
+    assert check(root) == (1, ["debtors/berlin.yaml:3:1: timezone: unknown time zone: 'Europe/Leipzig'"])
     result = runner.invoke(app, ["check", "--ledger", str(root), "-f", "json"])
     assert json.loads(result.stdout)["errors"] == [
-        {"file": "debtors/berlin.yaml", "line": 3, "column": 11,
+        {"file": "debtors/berlin.yaml", "line": 3, "column": 1,
          "message": "timezone: unknown time zone: 'Europe/Leipzig'", "severity": "error"}]
     result = runner.invoke(app, ["agenda", "--ledger", str(root), "--date", "2026-03-10"])
     assert result.exit_code == 1
-    assert "debtors/berlin.yaml:3:11: timezone: unknown time zone: 'Europe/Leipzig'" in result.stderr
+    assert "debtors/berlin.yaml:3:1: timezone: unknown time zone: 'Europe/Leipzig'" in result.stderr
 
 
 # ---------------------------------------------------------------------------------------------

@@ -154,7 +154,7 @@ def test_a_file_failing_check_is_not_written_to(tmp_path: Path) -> None:
     code, _, err = run(root, "log", "acme", "--type", "call")
     assert code == 1
     assert "does not pass `dunning check`; nothing written" in err
-    assert "debtors/acme.yaml:15:13: invoices[1].amount: amount has more than 2 decimals" in err
+    assert "debtors/acme.yaml:15:5: invoices[1].amount: amount has more than 2 decimals" in err
     assert path.read_bytes() == before
 
 
