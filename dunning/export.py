@@ -89,6 +89,8 @@ class Sources:
     text: str
     letters: dict[str, bytes] = field(default_factory=dict)  # path inside letters/<id>/ -> bytes
     evidence: dict[str, bytes | None] = field(default_factory=dict)  # ledger path -> bytes (None: missing)
+    # folder -> why none of it was read: `letters/<id>/` or `evidence/<id>/` leading out of the ledger
+    refused: dict[str, str] = field(default_factory=dict)
     history: list[HistoryEntry] = field(default_factory=list)
     history_note: str | None = None
 
@@ -154,8 +156,12 @@ def _escape(text: str) -> str:
     return " ".join(text.split())
 
 
-def _evidence_line(path: str, recorded: str | None, evidence: Mapping[str, bytes | None]) -> str:
+def _evidence_line(path: str, recorded: str | None, evidence: Mapping[str, bytes | None],
+                   refused: Mapping[str, str]) -> str:
     data = evidence.get(path)
+    folder = next((f for f in refused if path.startswith(f)), None)
+    if folder is not None:
+        return f"`{path}`: 未读取 not read: {folder} {refused[folder]}"
     if data is None:
         return f"`{path}`: 文件缺失 file missing" + (f" (recorded sha256 {recorded})" if recorded else "")
     actual = sha256(data)
@@ -191,7 +197,8 @@ def chronology(src: Sources, settings: Settings, as_of: date, state: DebtorState
             label = FIELD_LABELS.get(key, key)
             if key == "evidence":
                 for item in value:
-                    lines.append(f"- {label}: {_evidence_line(item['path'], item.get('sha256'), src.evidence)}")
+                    shown = _evidence_line(item["path"], item.get("sha256"), src.evidence, src.refused)
+                    lines.append(f"- {label}: {shown}")
                 continue
             if key == "installments":
                 shown = "; ".join(f"{i['due']} {money_display(i['amount'], state.currency)}" for i in value)
@@ -242,6 +249,7 @@ def debtor_markdown(src: Sources, settings: Settings, as_of: date, *, redacted: 
     if redacted:
         out.append("- 已脱敏 Redacted: phone and mobile numbers, email addresses, ID numbers, WeChat ids and "
                    "contacts' addresses are masked; names, amounts and document numbers are kept.")
+    out += [f"- 警告 Warning: {folder} {reason}" for folder, reason in sorted(src.refused.items())]
     out += ["", "## 1. 债务人 Debtor", "", _facts_table(debtor, settings)]
     if debtor.contacts:
         columns = [Column(k, h) for k, h in (("name", "姓名 name"), ("role", "职务 role"), ("decision_maker", "决策人"),
@@ -300,6 +308,8 @@ def debtor_markdown(src: Sources, settings: Settings, as_of: date, *, redacted: 
         manifest.append({"path": path, "sha256": sha256(data) if data is not None else "(missing)",
                          "bytes": len(data) if data is not None else None,
                          "included": "no: " + held if held else ("yes" if data is not None else "no: missing")})
+    manifest += [{"path": folder, "sha256": "(not read)", "bytes": None, "included": f"no: {reason}"}
+                 for folder, reason in sorted(src.refused.items())]
     if manifest:
         out.append(markdown(manifest, [Column("path", "文件 file"), Column("sha256", "sha256"),
                                        Column("bytes", "字节 bytes", numeric=True),
@@ -455,17 +465,26 @@ def read_sources(root: Path, debtor_id: str, debtor: Debtor, *, history: bool = 
 
     text = (root / "debtors" / f"{debtor_id}.yaml").read_text(encoding="utf-8")
     src = Sources(debtor_id, debtor, text)
+    top = root.resolve()
+    outside = "leads outside the ledger (a symbolic link): not read, nothing of it is in this bundle " \
+              "(`dunning check` reports it)"
     letters = root / LETTERS_DIR / debtor_id
-    if letters.is_dir():
-        for path in sorted(p for p in letters.rglob("*") if p.is_file() and not p.is_symlink()):
+    if letters.is_dir() and not letters.resolve().is_relative_to(top):
+        src.refused[f"{LETTERS_DIR}/{debtor_id}/"] = outside
+    elif letters.is_dir():
+        for path in sorted(p for p in letters.rglob("*") if p.is_file() and not p.is_symlink()
+                           and p.resolve().is_relative_to(top)):
             src.letters[path.relative_to(letters).as_posix()] = path.read_bytes()
     folder = (root / EVIDENCE_DIR / debtor_id).resolve()
     wanted: set[str] = set()
-    if folder.is_dir():
-        wanted.update(p.relative_to(root.resolve()).as_posix() for p in folder.rglob("*")
-                      if p.is_file() and not p.is_symlink())
-    for event in debtor.events:
-        wanted.update(item.path for item in event.evidence)
+    if not folder.is_relative_to(top):
+        src.refused[f"{EVIDENCE_DIR}/{debtor_id}/"] = outside
+    else:
+        if folder.is_dir():
+            wanted.update(p.relative_to(top).as_posix() for p in folder.rglob("*")
+                          if p.is_file() and not p.is_symlink() and p.resolve().is_relative_to(top))
+        for event in debtor.events:
+            wanted.update(item.path for item in event.evidence)
     for relpath in sorted(wanted):
         target = (root / relpath).resolve()
         if not target.is_relative_to(folder):
