@@ -221,10 +221,16 @@ def _validate_evidence(root: Path, debtor_id: str, items: Sequence[object],
     if not items:  # most events have none: resolving paths costs ~60 us an event
         return errors
     folder = (root / "evidence" / debtor_id).resolve()
+    # a folder that is a link out of the ledger: what is there is not the ledger's, never hash or trust it
+    linked_out = not folder.is_relative_to(root.resolve())
     for e_index, item in enumerate(items):
         ref_path = getattr(item, "path", "")
         ref_sha = getattr(item, "sha256", None)
         here = [*loc, "evidence", e_index]
+        if linked_out:
+            errors.append(place(root, debtor_id, here, f"evidence/{debtor_id}/ leads outside the ledger (a symbolic "
+                                "link): evidence must lie in the ledger (move the folder in, in place of the link)"))
+            continue
         target = (root / ref_path).resolve()
         if not target.is_relative_to(folder):
             errors.append(place(root, debtor_id, here, f"evidence must lie under evidence/{debtor_id}/, "
