@@ -291,16 +291,25 @@ def test_a_templates_folder_that_is_a_symlink_out_of_the_ledger_is_refused(ledge
     assert run(ledger, "check").code == 1
 
 
-@pytest.mark.xfail(strict=True, reason="reported: `letter` writes through letters/<id> when it is a symlink out of "
-                   "the ledger (cli/letter.py: atomic_write to the resolved target)")
-def test_a_letters_folder_that_is_a_symlink_out_of_the_ledger_is_not_written_through(ledger: Path,
-                                                                                    outside: Path) -> None:
-    (ledger / "letters").mkdir()
-    (ledger / "letters" / DEBTOR).symlink_to(outside)
-    around = digest(outside)
+@pytest.mark.parametrize("link", ["letters", f"letters/{DEBTOR}", f"letters/{DEBTOR}/2026-11-30-reminder.md"])
+def test_a_letters_folder_that_is_a_symlink_out_of_the_ledger_is_not_written_through(ledger: Path, outside: Path,
+                                                                                    link: str) -> None:
+    (ledger / link).parent.mkdir(parents=True, exist_ok=True)
+    (ledger / link).symlink_to(outside / "secret.txt" if link.endswith(".md") else outside)
+    before, around = digest(ledger), digest(outside)
     ran = run(ledger, "letter", DEBTOR, "-f", "md", "--as-of", "2026-11-30", "--record", "--no-commit")
     assert digest(outside) == around
-    assert ran.code in (1, 2)
+    assert digest(ledger) == before
+    assert ran.code == 2
+    assert ran.stdout == ""
+    assert (f"dunning: error: letters/{DEBTOR}/2026-11-30-reminder.md leads outside the ledger (a symbolic link): "
+            "nothing written; remove the link, or give -o") in ran.stderr
+
+
+def test_a_letter_goes_where_an_explicit_output_says_even_outside_the_ledger(ledger: Path, outside: Path) -> None:
+    ran = run(ledger, "letter", DEBTOR, "-f", "md", "--as-of", "2026-11-30", "-o", str(outside / "draft.md"))
+    assert ran.code == 0, ran.output
+    assert (outside / "draft.md").read_text(encoding="utf-8").strip()
 
 
 # ---------------------------------------------------------------------------------------------
