@@ -348,7 +348,7 @@ def letter(
         if output is None and not target.resolve().is_relative_to(root.resolve()):
             # an explicit -o anywhere is the user's choice; the default place must stay in the ledger
             fail(f"{target.relative_to(root)} leads outside the ledger (a symbolic link): nothing written; "
-                 "replace the link by a folder, or give -o")
+                 "remove the link, or give -o")
         undo = _write_letter(target, data)
         said.append(str(target.relative_to(root)) if target.resolve().is_relative_to(root) else str(target))
     if send:
