@@ -53,6 +53,7 @@ import jinja2
 from jinja2 import meta
 from jinja2 import nodes
 from jinja2.exceptions import SecurityError
+from jinja2.loaders import split_template_path
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -134,11 +135,13 @@ FORBIDDEN_WORDS = FORBIDDEN_ZH + FORBIDDEN_EN
 
 
 class LetterError(Exception):
-    """A letter that cannot be written, with a message for the user (the CLI exits 2)."""
+    """A letter that cannot be written, with a message for the user and the exit code: 2 bad input,
+    1 the ledger is in the way (a template of its own that is refused)."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, code: int = 2) -> None:
         super().__init__(message)
         self.message = message
+        self.code = code
 
 
 # ---------------------------------------------------------------------------------------------
@@ -647,15 +650,29 @@ def _percent(value: Decimal) -> str:
     return f"{text}%"
 
 
+class TemplateRefused(jinja2.TemplateError):
+    """A ledger template that is there but must not be read: a symbolic link, or a file that leads
+    outside the ledger (through a linked `templates/` or `templates/<lang>/`). Never replaced by the
+    built-in template of the same name: the ledger meant its own."""
+
+    def __init__(self, display: str) -> None:
+        super().__init__(f"{display}: is a symbolic link or leads outside the ledger: refused; templates must be "
+                         "plain files inside the ledger (`dunning check` reports it)")
+
+
 class _LedgerLoader(jinja2.FileSystemLoader):
     """The ledger's own templates: plain files inside `<ledger>/templates`, never a link out of it."""
 
+    def __init__(self, folder: Path, ledger_root: Path) -> None:
+        super().__init__(str(folder), encoding="utf-8")
+        self.folder = folder
+        self.ledger_root = ledger_root.resolve()
+
     def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str, Callable[[], bool]]:
-        source, filename, uptodate = super().get_source(environment, template)
-        root = Path(self.searchpath[0]).resolve()
-        if Path(filename).is_symlink() or not Path(filename).resolve().is_relative_to(root):
-            raise jinja2.TemplateNotFound(template)
-        return source, filename, uptodate
+        path = self.folder.joinpath(*split_template_path(template))
+        if path.is_symlink() or (path.is_file() and not path.resolve().is_relative_to(self.ledger_root)):
+            raise TemplateRefused(f"{TEMPLATES_DIR}/{template}")
+        return super().get_source(environment, template)
 
 
 class Templates:
@@ -666,8 +683,8 @@ class Templates:
         self.builtin = builtin
         loaders: list[jinja2.BaseLoader] = []
         self.override_dir = ledger_root / TEMPLATES_DIR if ledger_root is not None else None
-        if self.override_dir is not None and self.override_dir.is_dir():
-            loaders.append(_LedgerLoader(str(self.override_dir), encoding="utf-8"))
+        if ledger_root is not None and self.override_dir is not None and self.override_dir.is_dir():
+            loaders.append(_LedgerLoader(self.override_dir, ledger_root))
         loaders.append(jinja2.FileSystemLoader(str(builtin), encoding="utf-8"))
         loader = jinja2.ChoiceLoader(loaders)
         options: dict[str, Any] = {"loader": loader, "undefined": jinja2.StrictUndefined, "trim_blocks": True,
@@ -696,6 +713,8 @@ class Templates:
         return self.override_dir is not None and (self.override_dir / relname).is_file()
 
     def _error(self, error: Exception, name: str) -> LetterError:
+        if isinstance(error, TemplateRefused):
+            return LetterError(str(error), code=1)
         if isinstance(error, jinja2.TemplateSyntaxError):
             return LetterError(f"{self.where(error.filename)}:{error.lineno}: {error.message}")
         if isinstance(error, jinja2.TemplateNotFound):
@@ -896,6 +915,10 @@ def lint_templates(root: Path, ledger: Any) -> list[LedgerError]:
     folder = root / TEMPLATES_DIR
     if not folder.is_dir():
         return []
+    inside = root.resolve()
+    if not folder.resolve().is_relative_to(inside):  # nothing there is the ledger's: read none of it
+        return [LedgerError(TEMPLATES_DIR, 1, 1, "leads outside the ledger (a symbolic link): `dunning letter` "
+                            "refuses its templates; templates must be plain files inside the ledger")]
     problems: list[LedgerError] = []
     for path in sorted(folder.rglob("*")):
         rel = path.relative_to(folder).as_posix()
@@ -906,7 +929,9 @@ def lint_templates(root: Path, ledger: Any) -> list[LedgerError]:
             problems.append(LedgerError(f"{TEMPLATES_DIR}/{rel}", 1, 1, "is a symbolic link; templates must be "
                                         "plain files inside the ledger"))
     templates = Templates(root)
-    return sorted(problems + lint_templates_in(templates, folder, f"{TEMPLATES_DIR}/", ledger.settings))
+    plain = [name for name in _template_files(folder)  # a link is reported above, never read
+             if not (folder / name).is_symlink() and (folder / name).resolve().is_relative_to(inside)]
+    return sorted(problems + lint_templates_in(templates, folder, f"{TEMPLATES_DIR}/", ledger.settings, plain))
 
 
 # ---------------------------------------------------------------------------------------------

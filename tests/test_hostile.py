@@ -278,17 +278,35 @@ def test_a_template_override_that_is_a_symlink_is_refused(ledger: Path, outside:
     assert "templates/zh/reminder.md.j2:1:1: is a symbolic link" in ran.stdout
     ran = run(ledger, "letter", DEBTOR, "-t", "reminder", "-f", "md", "-o", "-", "--as-of", "2026-11-28")
     assert "LEAKED" not in ran.stdout
+    assert ran.code == 1  # refused, not silently drafted from the built-in reminder instead
+    assert ran.stdout == ""
+    assert ("dunning: error: templates/zh/reminder.md.j2: is a symbolic link or leads outside the ledger: refused; "
+            "templates must be plain files inside the ledger (`dunning check` reports it)") in ran.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="reported: a templates/ folder that is a symlink out of the ledger is used "
-                   "by `letter` and passes `check` (letters.Templates resolves the search path first)")
-def test_a_templates_folder_that_is_a_symlink_out_of_the_ledger_is_refused(ledger: Path, outside: Path) -> None:
+@pytest.mark.parametrize("link", ["templates", "templates/zh"])
+def test_a_templates_folder_that_is_a_symlink_out_of_the_ledger_is_refused(ledger: Path, outside: Path,
+                                                                           link: str) -> None:
     (outside / "zh").mkdir()
     (outside / "zh" / "reminder.md.j2").write_text("LEAKED {{ debtor.name }}\n", encoding="utf-8")
-    (ledger / "templates").symlink_to(outside)
-    ran = run(ledger, "letter", DEBTOR, "-t", "reminder", "-f", "md", "-o", "-", "--as-of", "2026-11-28")
-    assert "LEAKED" not in ran.stdout
-    assert run(ledger, "check").code == 1
+    (ledger / link).parent.mkdir(parents=True, exist_ok=True)
+    (ledger / link).symlink_to(outside if link == "templates" else outside / "zh")
+    before = digest(ledger)
+    ran = run(ledger, "letter", DEBTOR, "-t", "reminder", "-f", "md", "--as-of", "2026-11-28", "--record",
+              "--no-commit")
+    assert "LEAKED" not in ran.output
+    assert ran.code == 1
+    assert "dunning: error: templates/zh/reminder.md.j2: is a symbolic link or leads outside the ledger" in ran.stderr
+    assert digest(ledger) == before
+    ran = run(ledger, "letter", DEBTOR, "-t", "demand", "-f", "md", "-o", "-", "--as-of", "2026-11-28")
+    assert ran.code == 0, ran.output  # a template the ledger does not have is the built-in one
+    ran = run(ledger, "check")
+    assert ran.code == 1
+    expected = ("templates:1:1: leads outside the ledger (a symbolic link): `dunning letter` refuses its templates; "
+                "templates must be plain files inside the ledger" if link == "templates" else
+                "templates/zh:1:1: is a symbolic link; templates must be plain files inside the ledger")
+    assert expected in ran.stdout.splitlines(), ran.stdout
+    assert "LEAKED" not in ran.output
 
 
 @pytest.mark.parametrize("link", ["letters", f"letters/{DEBTOR}", f"letters/{DEBTOR}/2026-11-30-reminder.md"])

@@ -366,7 +366,9 @@ def test_a_template_linked_out_of_the_ledger_is_not_used(ledger_root: Path, tmp_
     outside.write_text("OUTSIDE", encoding="utf-8")
     os.symlink(outside, ledger_root / "templates" / "zh" / "demand.md.j2")
     letter = build_letter("shenyang-heavy", debtor(), settings, date(2026, 3, 15))
-    assert "OUTSIDE" not in Templates(ledger_root).markdown(letter)
+    with pytest.raises(LetterError, match=r"^templates/zh/demand\.md\.j2: is a symbolic link") as refused:
+        Templates(ledger_root).markdown(letter)  # refused, not replaced by the built-in demand
+    assert refused.value.code == 1
     problems = lint_templates(ledger_root, load_ledger(ledger_root, cache=False))
     assert [p.message for p in problems] == ["is a symbolic link; templates must be plain files inside the ledger"]
 

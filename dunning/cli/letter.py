@@ -135,7 +135,7 @@ def _render(letter: Letter, templates: Templates, fmt: str, settings: Settings, 
             return pdf, None
         return _email(letter, templates, settings, pdf, to=to, when=when, send=send)
     except LetterError as error:
-        fail(error.message)
+        fail(error.message, error.code)
 
 
 def _email(letter: Letter, templates: Templates, settings: Settings, pdf: bytes, *, to: str | None,
