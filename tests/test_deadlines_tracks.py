@@ -11,6 +11,7 @@ from decimal import Decimal
 from dunning.balances import InvoiceState
 from dunning.deadlines import Deadline
 from dunning.deadlines import debtor_deadlines
+from dunning.deadlines.engine import _never_paid_off
 from dunning.deadlines.engine import _OpenAt
 from dunning.ledger import parse_debtor
 from dunning.model import Invoice
@@ -108,3 +109,13 @@ def test_open_at_without_allocations() -> None:
     assert open_at.always is True
     assert open_at(D("2025-03-01"), (D("2025-03-01"), 1, 0)) is True
     assert open_at(D("2025-02-28"), (D("2025-02-28"), 1, 0)) is False
+
+
+def test_never_paid_off_is_the_shortcut_for_open_at() -> None:
+    state = invoice_state("100.00", "2025-03-01")
+    key = (D("2025-03-05"), 1, 3)
+    assert _never_paid_off(state, []) is True
+    assert _never_paid_off(state, [(key, Decimal("60")), (key, Decimal("39.99"))]) is True  # 0.01 open
+    assert _never_paid_off(state, [(key, Decimal("60")), (key, Decimal("40"))]) is False  # paid off
+    # a negative allocation may hide a moment when it was paid off: not the shortcut
+    assert _never_paid_off(state, [(key, Decimal("100")), (key, Decimal("-30"))]) is False

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from bisect import bisect_left
+from collections.abc import Collection
 from collections.abc import Container
 from collections.abc import Mapping
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ from typing import ClassVar
 from typing import Literal
 from typing import NamedTuple
 
+from dunning.balances import Allocation
 from dunning.balances import DebtorState
 from dunning.balances import InvoiceState
 from dunning.deadlines.calendars import NO_ROLL
@@ -359,6 +361,17 @@ class _OpenAt:
         return self.always or self.opens[bisect_left(self.keys, key)]
 
 
+def _never_paid_off(state: InvoiceState, history: list[tuple[tuple[date, int, int], Decimal]]) -> bool:
+    """Whether the invoice stayed open from its issue day on, whatever the order of its allocations:
+    so when every allocation took money off it and it is still open after all of them."""
+    taken = Decimal(0)
+    for _, amount in history:
+        if amount <= 0:
+            return False
+        taken += amount
+    return state.amount - taken > 0
+
+
 def _histories(state: DebtorState) -> dict[str, list[tuple[tuple[date, int, int], Decimal]]]:
     """Per invoice, its allocations keyed in replay order: to tell what was open at an event."""
     by_invoice: dict[str, list[tuple[tuple[date, int, int], Decimal]]] = {}
@@ -368,95 +381,80 @@ def _histories(state: DebtorState) -> dict[str, list[tuple[tuple[date, int, int]
     return by_invoice
 
 
-# What a track needs of one mark, worked out once per debtor: (sort key, cover, moment, open key,
-# the item when the mark concerns the invoice, the item when it names other invoices only).
-_Candidate = tuple[tuple[date, int, int], frozenset[str] | None, date, tuple[date, int, int], Fact | Skipped,
-                   Skipped | None]
+# One item a track may take, with when it takes it; worked out once per debtor: (moment, need,
+# avoid, open key, item). A track of an invoice issued on `issued` takes the item when
+# `issued <= moment`, the invoice is in `need` (if set), not in `avoid` (if set), and, for an event
+# that names no invoice (`open key` set), the invoice was open at that event. A plain tuple: there
+# are ~200k of them for 10k debtors.
+_Entry = tuple[date, Collection[str] | None, Collection[str] | None, tuple[date, int, int] | None, Fact | Skipped]
 
 
-def _candidates(marks: list[_Mark]) -> tuple[list[_Candidate], list[_Mark]]:
-    """The marks that become items, in item order, and the talks (in event order).
+_ANY_DAY = date.max  # the moment of an entry taken whatever the invoice's issue day
 
-    Every invoice numbers the marks the same way (`sequence`), so the items are the same objects
-    for every invoice they concern; sorted once by (day, event index, sequence) here, a track
-    keeps the order by taking the ones that concern it.
+
+def _entries(marks: list[_Mark], state: DebtorState, days: Sequence[date],
+             open_invoices: list[InvoiceState]) -> tuple[list[_Entry], list[_Mark]]:
+    """Every item any track of the debtor may take, in item order, and the talks (in event order).
+
+    Every invoice numbers the events the same way (`sequence`: the marks, then the payments), so
+    an item is the same object for every invoice it concerns, and sorted once here by (day, event
+    index, sequence), a track keeps the order by taking the entries that concern it. What was
+    sorted per invoice before is the same: ties are only between a payment's own items, which
+    keep their order (the sort is stable).
     """
-    candidates: list[_Candidate] = []
+    keyed: list[tuple[tuple[date, int, int], _Entry]] = []
     talks: list[_Mark] = []
     for sequence, mark in enumerate(marks, start=1):
-        if mark.kinds == _TALK_KINDS:
+        index, moment, day, kinds, what, cover, last_installment, legal_kind, skipped = mark
+        if kinds == _TALK_KINDS:
             talks.append(mark)
             continue
+        key = (day, index, sequence)
         hit: Fact | Skipped
-        if mark.skipped is not None:
-            hit = Skipped(mark.day, mark.skipped, sequence)
+        if skipped is not None:
+            hit = Skipped(day, skipped, sequence)
         else:
-            hit = Fact(mark.day, mark.kinds, mark.what, mark.last_installment, mark.legal_kind, sequence)
-        only = None
-        if mark.cover is not None and mark.skipped is None and mark.kinds - {DISPUTE}:
-            names = ", ".join(sorted(mark.cover))
-            only = Skipped(mark.day, f"{mark.what} concerns {names} only: no effect on this invoice", sequence)
-        candidates.append(((mark.day, mark.event_index, sequence), mark.cover, mark.moment,
-                           (mark.moment, 1, mark.event_index), hit, only))
-    candidates.sort(key=itemgetter(0))
-    return candidates, talks
-
-
-class _PaymentEvent:
-    """One payment event and where its money went (sequence: its number after the marks)."""
-
-    __slots__ = ("_elsewhere", "applied", "day", "index", "key", "sequence", "shows_elsewhere")
-
-    def __init__(self, index: int, day: date, sequence: int, applied: list[tuple[str, Decimal, date, bool]]) -> None:
-        self.index = index
-        self.day = day
-        self.sequence = sequence
-        self.key = (day, index, sequence)
-        # invoice -> (amount, day, carried), in replay order
-        self.applied: dict[str, list[tuple[Decimal, date, bool]]] = {}
-        for invoice_id, amount, on, carried in applied:
-            self.applied.setdefault(invoice_id, []).append((amount, on, carried))
-        # an invoice it was not applied to is told so, unless all of it was credit carried forward
-        self.shows_elsewhere = any(not a[3] for a in applied)
-        self._elsewhere: Skipped | None = None
-
-    def elsewhere(self) -> Skipped:
-        """The item for an invoice the payment was not applied to (made once, when first needed)."""
-        if self._elsewhere is None:
-            when = day_text(self.day)
-            self._elsewhere = Skipped(self.day, f"payment {when} was applied to {', '.join(sorted(self.applied))}, "
-                                                f"not to this invoice: no effect on it", self.sequence)
-        return self._elsewhere
-
-
-def _payment_events(state: DebtorState, days: Sequence[date], first_sequence: int) -> list[_PaymentEvent]:
-    grouped: dict[int, list[tuple[str, Decimal, date, bool]]] = {}
+            hit = Fact(day, kinds, what, last_installment, legal_kind, sequence)
+        if cover is None:
+            keyed.append((key, (moment, None, None, (moment, 1, index), hit)))
+            continue
+        keyed.append((key, (_ANY_DAY, cover, None, None, hit)))
+        if skipped is None and not kinds <= _DISPUTE_KINDS:
+            names = ", ".join(sorted(cover))
+            only = Skipped(day, f"{what} concerns {names} only: no effect on this invoice", sequence)
+            keyed.append((key, (moment, None, cover, None, only)))
+    grouped: dict[int, list[Allocation]] = {}
     for allocation in state.allocations:
         if allocation.kind == "payment":
-            grouped.setdefault(allocation.event_index, []).append(
-                (allocation.invoice, allocation.amount, allocation.day, allocation.carried))
-    return [_PaymentEvent(index, days[index], sequence, applied)
-            for sequence, (index, applied) in enumerate(grouped.items(), start=first_sequence)]
-
-
-def _payment_items(payment: _PaymentEvent, mine: list[tuple[Decimal, date, bool]],
-                   currency: str) -> list[tuple[tuple[date, int, int], Fact | Skipped]]:
-    """The items of the money a payment applied to one invoice."""
-    found: list[tuple[tuple[date, int, int], Fact | Skipped]] = []
-    paid_on = day_text(payment.day)
-    for amount, day, carried in mine:
-        shown = money_display(amount, currency)
-        when = day_text(day)
-        item: Fact | Skipped
-        if carried:
-            item = Skipped(day, f"credit left from the payment of {paid_on} applied {shown} to this "
-                                f"invoice on its issue day {when}: not a payment of this invoice by the "
-                                f"debtor, no effect", payment.sequence)
-        else:
-            item = Fact(day, _PAYMENT_KINDS, f"payment {when}, {shown} applied to this invoice", None,
-                        None, payment.sequence)
-        found.append(((day, payment.index, payment.sequence), item))
-    return found
+            grouped.setdefault(allocation.event_index, []).append(allocation)
+    currencies = {s.id: s.currency for s in open_invoices}
+    for sequence, (index, applied) in enumerate(grouped.items(), start=len(marks) + 1):
+        pay_day = days[index]
+        paid_on = day_text(pay_day)
+        invoices = {a.invoice for a in applied}
+        if not all(a.carried for a in applied):
+            # an invoice it was not applied to is told so, unless all of it was credit carried forward
+            elsewhere = Skipped(pay_day, f"payment {paid_on} was applied to {', '.join(sorted(invoices))}, not to "
+                                         f"this invoice: no effect on it", sequence)
+            keyed.append(((pay_day, index, sequence), (pay_day, None, invoices, None, elsewhere)))
+        for allocation in applied:
+            currency = currencies.get(allocation.invoice)
+            if currency is None:
+                continue  # paid off since: no track
+            day = allocation.day
+            shown = money_display(allocation.amount, currency)
+            when = day_text(day)
+            item: Fact | Skipped
+            if allocation.carried:
+                item = Skipped(day, f"credit left from the payment of {paid_on} applied {shown} to this "
+                                    f"invoice on its issue day {when}: not a payment of this invoice by the "
+                                    f"debtor, no effect", sequence)
+            else:
+                item = Fact(day, _PAYMENT_KINDS, f"payment {when}, {shown} applied to this invoice", None,
+                            None, sequence)
+            keyed.append(((day, index, sequence), (_ANY_DAY, (allocation.invoice,), None, None, item)))
+    keyed.sort(key=itemgetter(0))
+    return [entry for _, entry in keyed], talks
 
 
 def build_tracks(debtor_id: str, debtor: Debtor, settings: Settings, state: DebtorState,
@@ -468,14 +466,9 @@ def build_tracks(debtor_id: str, debtor: Debtor, settings: Settings, state: Debt
     zone = settings.zone
     days = [event_day(event.at, zone) for event in debtor.events]
     marks = _event_marks(debtor, settings, days, as_of)
-    candidates, talk_marks = _candidates(marks)
-    # the usual case: no mark names invoices, so a track takes those made once it was issued
-    plain = [(key, moment, hit) for key, cover, moment, _, hit, _ in candidates if cover is None]
-    if len(plain) != len(candidates):
-        plain = []
+    entries, talk_marks = _entries(marks, state, days, open_invoices)
     talks = [(talk.cover, talk.moment, (talk.moment, 1, talk.event_index), talk.day) for talk in talk_marks]
     plain_talks = all(cover is None for cover, _, _, _ in talks)
-    payments = _payment_events(state, days, len(marks) + 1)
     histories = _histories(state)
     originals = {i.id: i for i in debtor.invoices}
     tracks = []
@@ -483,37 +476,26 @@ def build_tracks(debtor_id: str, debtor: Debtor, settings: Settings, state: Debt
         invoice_id = invoice_state.id
         issued = invoice_state.issued
         invoice = originals[invoice_id]
-        track = Track(debtor_id, invoice_state, due_date(debtor, invoice), invoice.performed)
-        open_at = _OpenAt(invoice_state, histories.get(invoice_id, []))
-        always = open_at.always
-        if always and plain_talks:
-            track.talks = [day for _, moment, _, day in talks if issued <= moment]
+        history = histories.get(invoice_id, [])
+        if _never_paid_off(invoice_state, history):
+            # open from its issue day on: `issued <= moment` says all the open-at test would
+            if plain_talks:
+                talked = [day for _, moment, _, day in talks if issued <= moment]
+            else:
+                talked = [day for cover, moment, _, day in talks
+                          if ((invoice_id in cover) if cover is not None else issued <= moment)]
+            items = [item for moment, need, avoid, _, item in entries
+                     if issued <= moment and (need is None or invoice_id in need)
+                     and (avoid is None or invoice_id not in avoid)]
         else:
-            track.talks = [day for cover, moment, key, day in talks
-                           if ((invoice_id in cover) if cover is not None else open_at(moment, key))]
-        items: list[tuple[tuple[date, int, int], Fact | Skipped]]
-        if always and (plain or not candidates):
-            items = [(key, hit) for key, moment, hit in plain if issued <= moment]
-        else:
-            items = []
-            for key, cover, moment, open_key, hit, only in candidates:
-                if (invoice_id in cover) if cover is not None else open_at(moment, open_key):
-                    items.append((key, hit))
-                elif only is not None and issued <= moment:
-                    items.append((key, only))
-        paid = False
-        for payment in payments:
-            mine = payment.applied.get(invoice_id)
-            if mine is not None:
-                items.extend(_payment_items(payment, mine, invoice_state.currency))
-                paid = True
-            elif payment.shows_elsewhere and issued <= payment.day:
-                items.append((payment.key, payment.elsewhere()))
-                paid = True
-        if paid:
-            items.sort(key=itemgetter(0))  # stable: a payment's own items keep their order
-        track.items = [item for _, item in items]
-        tracks.append(track)
+            open_at = _OpenAt(invoice_state, history)
+            talked = [day for cover, moment, key, day in talks
+                      if ((invoice_id in cover) if cover is not None else open_at(moment, key))]
+            items = [item for moment, need, avoid, open_key, item in entries
+                     if issued <= moment and (need is None or invoice_id in need)
+                     and (avoid is None or invoice_id not in avoid)
+                     and (open_key is None or open_at(moment, open_key))]
+        tracks.append(Track(debtor_id, invoice_state, due_date(debtor, invoice), invoice.performed, items, talked))
     return tracks
 
 
