@@ -207,6 +207,36 @@ def currency_code(value: str) -> str:
     return value
 
 
+# What may never be in a name: C0 and C1 control characters (ESC starts a terminal command, BEL and
+# CR rewrite what is shown) and the bidi embeddings, overrides and isolates that reorder text on
+# screen ("Co\u202egnp.exe" reads "Coexe.png"). Free text may also hold line breaks and tabs.
+_NOT_IN_NAMES = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NOT_IN_TEXT = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _refuse_hazards(value: str, hazards: re.Pattern[str], where: str) -> str:
+    found = hazards.search(value)
+    if found is not None:
+        char = found.group()
+        kind = "bidirectional control" if char >= "\u202a" else "control character"
+        raise ValueError(f"{kind} U+{ord(char):04X} is not allowed in {where}")
+    return value
+
+
+def plain_name(value: str) -> str:
+    """A name (of a debtor, contact, guarantor, creditor, collector): no control or bidi character."""
+    return _refuse_hazards(value, _NOT_IN_NAMES, "a name")
+
+
+def plain_text(value: str) -> str:
+    """Free text (summary, note, reason...): line breaks and tabs, no other control or bidi character."""
+    return _refuse_hazards(value, _NOT_IN_TEXT, "text (line breaks and tabs are)")
+
+
+Name = Annotated[str, AfterValidator(plain_name)]
+Text = Annotated[str, AfterValidator(plain_text)]
+
+
 class Strict(BaseModel):
     """Unknown keys are errors: a typo such as `ammount:` must not pass silently."""
 
@@ -225,8 +255,8 @@ class Bank(Strict):
 
 
 class Creditor(Strict):
-    name: str
-    name_en: str | None = None
+    name: Name
+    name_en: Name | None = None
     department: str = "财务部"
     address: str | None = None
     phone: str | None = None
@@ -268,7 +298,7 @@ class Settings(Strict):
     call_window: HoursRange = "09:00-11:00"
     contact_hours: HoursRange = "08:00-21:00"
     warn_days: int = Field(default=90, ge=0)
-    collectors: dict[str, str] = Field(default_factory=dict)
+    collectors: dict[str, Name] = Field(default_factory=dict)
     agenda: AgendaRules = Field(default_factory=AgendaRules)
     smtp: Smtp | None = None
     forbidden_words: list[str] = Field(default_factory=list)
@@ -310,7 +340,7 @@ class Settings(Strict):
 
 
 class Contact(Strict):
-    name: str
+    name: Name
     role: str | None = None
     decision_maker: bool = False
     phone: str | None = None
@@ -318,11 +348,11 @@ class Contact(Strict):
     wechat: str | None = None
     email: str | None = None
     address: str | None = None
-    note: str | None = None
+    note: Text | None = None
 
 
 class Guarantee(Strict):
-    guarantor: str
+    guarantor: Name
     kind: Literal["joint", "general"]
     period_months: int = Field(default=6, ge=1, le=36)
     invoices: list[str] | None = None
@@ -342,7 +372,7 @@ class Invoice(Strict):
     amount: PositiveMoney
     currency: Currency | None = None
     performed: IsoDate | None = None
-    description: str | None = None
+    description: Text | None = None
 
     @model_validator(mode="after")
     def _due_after_issue(self) -> Invoice:
@@ -370,7 +400,7 @@ Evidence = Annotated[EvidenceRef, BeforeValidator(_evidence_item)]
 class EventBase(Strict):
     at: Moment
     by: str | None = None
-    summary: str | None = None
+    summary: Text | None = None
     evidence: list[Evidence] = Field(default_factory=list)
     invoices: list[str] | None = None
 
@@ -389,7 +419,7 @@ WRITTEN_TYPES = ("wechat", "sms", "email", "letter")
 
 class ContactEvent(EventBase):
     type: Literal["call", "visit", "wechat", "sms", "email", "letter"]
-    with_: str | None = Field(default=None, alias="with")
+    with_: Name | None = Field(default=None, alias="with")
     outcome: Outcome | None = None
     promise: Promise | None = None
     demand: bool | None = None
@@ -400,7 +430,7 @@ class ContactEvent(EventBase):
     reference: str | None = None
     recorded: bool = False
     next_date: IsoDate | None = None
-    next_action: str | None = None
+    next_action: Text | None = None
 
     model_config = ConfigDict(populate_by_name=True)
 
@@ -429,7 +459,7 @@ class Credit(EventBase):
     type: Literal["credit"]
     amount: PositiveMoney
     invoice: str
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class Installment(Strict):
@@ -460,12 +490,12 @@ class Acknowledgment(EventBase):
 
 class Dispute(EventBase):
     type: Literal["dispute"]
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class Resolve(EventBase):
     type: Literal["resolve"]
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class Legal(EventBase):
@@ -478,7 +508,7 @@ class Legal(EventBase):
 
 class GuarantorDemand(EventBase):
     type: Literal["guarantor_demand"]
-    guarantor: str
+    guarantor: Name
     delivered: IsoDate | None = None
     via: Via | None = None
     tracking: str | None = None
@@ -521,8 +551,8 @@ EVENT_TYPES = (*CONTACT_TYPES, "payment", "credit", "plan", "acknowledgment", "d
 
 
 class Debtor(Strict):
-    name: str
-    name_en: str | None = None
+    name: Name
+    name_en: Name | None = None
     credit_code: Annotated[str, AfterValidator(credit_code_shape)] | None = None
     industry: str | None = None
     region: str | None = None

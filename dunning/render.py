@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
+import re
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Mapping
@@ -60,6 +62,33 @@ def format_from_path(path: Path | None, fmt: str | None) -> Format:
     return "table"
 
 
+# Characters that drive a terminal or reorder what it shows: C0 and C1 controls, DEL, the bidi marks,
+# embeddings, overrides and isolates, the line and paragraph separators. The model refuses them in
+# names and free text; a file edited by hand may still hold them in another field.
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+# The same as JSON escapes: json.dumps escapes C0 itself; these it leaves raw without ensure_ascii.
+_RAW_IN_JSON = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if code < 0x20:
+        return chr(0x2400 + code)  # the control pictures: ␛ for ESC, ␊ for a line break
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"<U+{code:04X}>"
+
+
+def printable(text: str) -> str:
+    r"""Text that cannot drive a terminal: every control or bidi character shown as a visible escape
+    (`\x1b` as `␛`, `\u202e` as `<U+202E>`)."""
+    return _UNPRINTABLE.sub(_visible, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
 _PLAIN_JSON = frozenset({str, int, bool, float, type(None)})
 
 
@@ -89,6 +118,7 @@ def dump_json(document: Any) -> str:
     """Indented UTF-8 JSON: encoded by the json module's C encoder, indented by msgspec's (the
     pure-Python indenting encoder took 2 s for the deadlines of 10,000 debtors)."""
     compact = json.dumps(to_jsonable(document), ensure_ascii=False, separators=(",", ":"))
+    compact = _RAW_IN_JSON.sub(_json_escape, compact)  # the same strings, none raw on a terminal
     return msgspec.json.format(compact, indent=2) + "\n"
 
 
@@ -150,6 +180,10 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *,
     body = [[_cell(row.get(c.key), c, for_people=True) for c in columns] for row in rows]
     foot = [[_cell(row.get(c.key), c, for_people=True) for c in columns] for row in totals]
     heads = [c.heading for c in columns]
+    if _UNPRINTABLE.search("".join(itertools.chain(heads, *body, *foot))):  # one scan: usually nothing
+        heads = [printable(c) for c in heads]
+        body = [[printable(c) for c in r] for r in body]
+        foot = [[printable(c) for c in r] for r in foot]
     widths = [max(_width(x) for x in col) for col in zip(heads, *body, *foot, strict=False)]
     right = [c.money or c.numeric for c in columns]
 
@@ -167,7 +201,7 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *,
 def markdown(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *,
              totals: Sequence[Mapping[str, Any]] = ()) -> str:
     def esc(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+        return printable(text.replace("|", "\\|").replace("\n", " "))
 
     out = ["| " + " | ".join(esc(c.heading) for c in columns) + " |",
            "|" + "|".join("---:" if (c.money or c.numeric) else "---" for c in columns) + "|"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
 import re
 import time
@@ -449,16 +450,27 @@ def test_ids_with_control_or_bidi_characters_are_refused(ledger: Path, bad_id: s
 TERMINAL_HAZARDS = ("\x1b", "\x07", "\x9b", "\u202e", "\u2066", "\u200f", "\r")
 
 
-@pytest.mark.xfail(strict=True, reason="reported: names with ESC/BEL/U+202E are accepted by `new` and the model, "
-                   "and `age`/`show` print them raw to the terminal")
-def test_control_and_bidi_characters_in_names_never_reach_the_terminal_raw(ledger: Path) -> None:
-    ran = run(ledger, "new", "evil", "--name", "Evil\x1b[2J\x1b]0;owned\x07 Co\u202egnp.exe", "--contact",
-              "\x1b[31m王\u2066", "--no-commit")
-    if ran.code == 2:
-        return  # refused: fine
-    for args in (["show", "evil", "--as-of", "2026-11-28"], ["age", "--all", "--as-of", "2026-11-28"]):
+@pytest.mark.parametrize(("name", "contact", "refused"), [
+    ("Evil\x1b[2J\x1b]0;owned\x07 Co\u202egnp.exe", "王", "name: control character U+001B is not allowed in a name"),
+    ("Evil Co\u202egnp.exe", "王", "name: bidirectional control U+202E is not allowed in a name"),
+    ("Evil Co", "\x1b[31m王\u2066", "contacts[0].name: control character U+001B is not allowed in a name"),
+])
+def test_control_and_bidi_characters_in_names_never_reach_the_terminal_raw(ledger: Path, name: str, contact: str,
+                                                                          refused: str) -> None:
+    before = digest(ledger)
+    ran = run(ledger, "new", "evil", "--name", name, "--contact", contact, "--no-commit")
+    assert ran.code == 2
+    assert ran.stderr == f"dunning: error: {refused}\n"
+    assert digest(ledger) == before
+    # written by hand instead: the file does not load, and the error shows no raw character either
+    by_hand = f"name: {json.dumps(name)}\ncontacts:\n  - name: {json.dumps(contact)}\n"  # YAML reads JSON escapes
+    (ledger / "debtors" / "evil.yaml").write_text(by_hand, encoding="utf-8")
+    for args in (["show", "evil", "--as-of", "2026-11-28"], ["age", "--all", "--as-of", "2026-11-28"], ["check"]):
         shown = run(ledger, *args)
-        assert not any(h in shown.stdout for h in TERMINAL_HAZARDS), (args, shown.stdout)
+        assert shown.code == 1, (args, shown.output)
+        assert "debtors/evil.yaml:1:1: name: " in shown.output or "debtors/evil.yaml:3:5: contacts[0].name: " in \
+            shown.output, (args, shown.output)
+        assert not any(h in shown.output for h in TERMINAL_HAZARDS), (args, shown.output)
 
 
 # ---------------------------------------------------------------------------------------------
