@@ -412,9 +412,11 @@ def _message(error: Any, model_fields: Iterable[str]) -> str:
     value = error.get("input")
     if kind == "extra_forbidden":
         name = str(error["loc"][-1])
-        close = difflib.get_close_matches(name, list(model_fields), n=1)
+        # the keys valid where it stands, else every key of the format; never the key itself
+        here = _known_keys(error["loc"][:-1]) or list(model_fields)
+        close = difflib.get_close_matches(name, [k for k in here if k != name], n=1)
         hint = f" (did you mean '{close[0]}'?)" if close else ""
-        return f"unknown key '{name}'{hint}"
+        return f"unknown key {name!r}{hint}"  # repr: a control character in a key is shown escaped
     if kind == "missing":
         return "required but missing"
     if kind == "union_tag_invalid":
@@ -437,15 +439,32 @@ def _message(error: Any, model_fields: Iterable[str]) -> str:
     return text
 
 
-def _known_keys() -> list[str]:
-    """Every key of the format, for the did-you-mean hint on an unknown key."""
+def _known_keys(where: Sequence[int | str] | None = None) -> list[str]:
+    """Every key of the format, for the did-you-mean hint on an unknown key; with `where` (the
+    location of the mapping, as pydantic gives it) only the keys valid in that mapping, [] when the
+    location is not a mapping of the format (a dict such as `collectors`)."""
+    import typing
+
     from dunning import model as formats
 
-    candidates: set[str] = set()
-    for cls in vars(formats).values():
-        if isinstance(cls, type) and issubclass(cls, formats.Strict) and cls is not formats.Strict:
-            candidates.update(f.alias or name for name, f in cls.model_fields.items())
-    return sorted(candidates)
+    def models_in(annotation: Any) -> list[type[formats.Strict]]:
+        if isinstance(annotation, type) and issubclass(annotation, formats.Strict):
+            return [annotation]
+        return [m for arg in typing.get_args(annotation) for m in models_in(arg)]
+
+    if where is None:
+        models = [c for c in vars(formats).values()
+                  if isinstance(c, type) and issubclass(c, formats.Strict) and c is not formats.Strict]
+    else:
+        models = [formats.Debtor, formats.Settings]  # the top of a debtor file or of dunning.yaml
+        for part in (p for p in where if isinstance(p, str)):  # list indexes stay in the same model
+            fields = [f for m in models for key, f in m.model_fields.items() if (f.alias or key) == part]
+            if fields:
+                models = [m for f in fields for m in models_in(f.annotation)]
+            else:  # an event's type, the tag pydantic puts in the location
+                models = [m for m in models if "type" in m.model_fields
+                          and part in typing.get_args(m.model_fields["type"].annotation)]
+    return sorted({f.alias or key for m in models for key, f in m.model_fields.items()})
 
 
 def locate_validation(error: ValidationError, text: str, relpath: str, model: type[Any]) -> LedgerErrors:
