@@ -119,3 +119,40 @@ def test_never_paid_off_is_the_shortcut_for_open_at() -> None:
     assert _never_paid_off(state, [(key, Decimal("60")), (key, Decimal("40"))]) is False  # paid off
     # a negative allocation may hide a moment when it was paid off: not the shortcut
     assert _never_paid_off(state, [(key, Decimal("100")), (key, Decimal("-30"))]) is False
+
+
+def test_a_promise_made_with_a_demand() -> None:
+    # A recorded call that demands and takes a promise is one step (Art. 195(2), the promise first);
+    # an unrecorded one counts for neither (two lines, demand first); an email delivered two days
+    # later is two steps: the promise on its day, the demand on delivery. The failed call of
+    # 2023-06-05 (no answer, no demand) says nothing. Last restart 2023-05-06 -> 2026-05-06, a
+    # Wednesday, passed by 2026-11-28.
+    text = """\
+name: 测试客户
+invoices:
+  - {id: A, issued: 2023-01-10, due: 2023-02-10, amount: 1000.00}
+events:
+  - {at: "2023-03-01T10:00:00+08:00", type: call, by: zhang, outcome: promise, recorded: true, demand: true,
+     promise: {date: 2023-03-31, amount: 100.00}}
+  - {at: "2023-04-03T10:00:00+08:00", type: call, by: zhang, outcome: promise, demand: true,
+     promise: {date: 2023-04-30, amount: 200.00}}
+  - {at: "2023-05-04T10:00:00+08:00", type: email, by: zhang, outcome: promise, demand: true, delivered: 2023-05-06,
+     promise: {date: 2023-05-31, amount: 300.00}}
+  - {at: "2023-06-05T10:00:00+08:00", type: call, by: zhang, outcome: no_answer}
+"""
+    promise = ("a provable promise to pay is the debtor's agreement to perform, which interrupts the period "
+               "(Art. 195(2))")
+    found = limitations(text, "2026-11-28")["A"]
+    assert found.basis[1:6] == (
+        f"recorded call 2023-03-01, with a promise to pay: pay ¥100.00 by 2023-03-31: {promise}: runs anew from "
+        f"2023-03-01, ending 2026-03-01",
+        "call 2023-04-03 not counted as a demand: no recording or evidence, and a call counts only where it can "
+        "be proven (advice: record calls, or confirm the demand in writing)",
+        "promise in call 2023-04-03: pay ¥200.00 by 2023-04-30 not counted: made in a call with no recording or "
+        "evidence, so it cannot be proven (advice: have the debtor confirm it in writing)",
+        f"promise in email 2023-05-04: pay ¥300.00 by 2023-05-31: {promise}: runs anew from 2023-05-04, ending "
+        f"2026-05-04",
+        f"email 2023-05-04 (delivered 2023-05-06): {DEMAND}: runs anew from 2023-05-06, ending 2026-05-06",
+    )
+    assert found.basis[6].startswith("2026-05-06 is a Wednesday")
+    assert (found.date, found.status) == (D("2026-05-06"), "expired")

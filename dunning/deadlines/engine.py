@@ -200,10 +200,9 @@ _FAILED = ("no_answer", "wrong_contact", "left_message")
 _TALKED = ("reached", "promise", "dispute")
 
 
-def _describe_contact(event: ContactEvent, when: str) -> str:
-    """"recorded call 2025-05-12" (`when`: the event's day as text)."""
-    kind = event.type
-    if kind in ("call", "visit"):
+def _describe_contact(event: ContactEvent, kind: str, when: str) -> str:
+    """"recorded call 2025-05-12" (`kind`: the event's type, `when`: its day as text)."""
+    if kind == "call" or kind == "visit":
         if event.recorded:
             return f"recorded {kind} {when}"
         if event.evidence:
@@ -213,75 +212,80 @@ def _describe_contact(event: ContactEvent, when: str) -> str:
 
 def _contact_marks(marks: list[_Mark], index: int, event: ContactEvent, day: date, cover: frozenset[str] | None,
                    as_of: date, currency: str) -> None:
-    """Append what one contact means to `marks`."""
-    first = len(marks)  # this event's marks start here
+    """Append what one contact means to `marks`: a demand or why it is none, a promise or why it
+    does not count, and whether the debtor talked about the debt."""
     when = day_text(day)
     kind = event.type
     outcome = event.outcome
-    label = _describe_contact(event, when)
+    label = _describe_contact(event, kind, when)
     written = kind in _WRITTEN
     failed = outcome in _FAILED
+    provable = event.provable
     promise = event.promise
     promised = promise is not None or outcome == "promise"
-
-    def skip(reason: str) -> None:
-        marks.append(_Mark(index, day, day, _NO_KINDS, label, cover, None, None, reason))
+    demand: _Mark | None = None  # the demand this contact made
+    reason: str | None = None  # why it is not counted as a demand, where that is worth saying
 
     if event.is_demand:
         delivered = event.delivered
         if outcome == "wrong_contact":
-            skip(f"{label} not counted as a demand: it went to a wrong contact, so it did not reach the debtor")
+            reason = f"{label} not counted as a demand: it went to a wrong contact, so it did not reach the debtor"
         elif kind == "letter":
             if delivered is None:
-                skip(f"letter sent {when} not counted: no `delivered` date, nothing shows it reached the "
-                     f"debtor (advice: record the delivery date from the tracking or the signed receipt)")
+                reason = (f"letter sent {when} not counted: no `delivered` date, nothing shows it reached the "
+                          f"debtor (advice: record the delivery date from the tracking or the signed receipt)")
             elif delivered > as_of:
-                skip(f"letter sent {when} not counted as of {day_text(as_of)}: delivered only on "
-                     f"{day_text(delivered)}")
+                reason = (f"letter sent {when} not counted as of {day_text(as_of)}: delivered only on "
+                          f"{day_text(delivered)}")
             else:
-                marks.append(_Mark(index, day, delivered, _DEMAND_KINDS, f"letter delivered {day_text(delivered)}",
-                                   cover))
+                demand = _Mark(index, day, delivered, _DEMAND_KINDS, f"letter delivered {day_text(delivered)}", cover)
         elif written:
             reached = delivered or day
             if reached > as_of:
-                skip(f"{label} not counted as of {day_text(as_of)}: delivered only on {day_text(reached)}")
+                reason = f"{label} not counted as of {day_text(as_of)}: delivered only on {day_text(reached)}"
             else:
                 what = f"{kind} {when}" + (f" (delivered {day_text(delivered)})" if delivered and
                                            delivered != day else "")
-                marks.append(_Mark(index, day, reached, _DEMAND_KINDS, what, cover))
-        elif not event.provable:
-            skip(f"{kind} {when} not counted as a demand: no recording or evidence, and a {kind} "
-                 f"counts only where it can be proven (advice: record calls, or confirm the demand in writing)")
+                demand = _Mark(index, day, reached, _DEMAND_KINDS, what, cover)
+        elif not provable:
+            reason = (f"{kind} {when} not counted as a demand: no recording or evidence, and a {kind} counts "
+                      f"only where it can be proven (advice: record calls, or confirm the demand in writing)")
         elif failed:
-            skip(f"{label} not counted as a demand: {outcome.replace('_', ' ') if outcome else ''}, "
-                 f"so it did not reach the debtor")
+            reason = (f"{label} not counted as a demand: {outcome.replace('_', ' ') if outcome else ''}, "
+                      f"so it did not reach the debtor")
         else:
-            marks.append(_Mark(index, day, day, _DEMAND_KINDS, label, cover))
+            demand = _Mark(index, day, day, _DEMAND_KINDS, label, cover)
     elif not promised and not failed and (written or outcome is not None):
-        if event.provable:
-            skip(f"{label} not counted as a demand: not marked `demand: true` (only a recorded demand counts; "
-                 f"the earlier, safer date)")
+        if provable:
+            reason = (f"{label} not counted as a demand: not marked `demand: true` (only a recorded demand counts; "
+                      f"the earlier, safer date)")
         else:
-            skip(f"{label} not counted: no recording or evidence, and not marked as a demand")
+            reason = f"{label} not counted: no recording or evidence, and not marked as a demand"
 
     if promised:
         terms = ""
         if promise is not None:
             shown = money_display(promise.amount, promise.currency or currency)
             terms = f": pay {shown} by {day_text(promise.date)}"
-        if event.provable:
-            # A demand made in the same contact (not a letter delivered later) carries the promise.
-            merged = next((at for at in range(first, len(marks))
-                           if marks[at].skipped is None and marks[at].day == day), None)
-            if merged is not None:
-                demand = marks.pop(merged)
-                marks.append(_Mark(index, day, day, demand.kinds | _PROMISE_KINDS,
-                                   f"{demand.what}, with a promise to pay{terms}", cover))
-            else:
-                marks.append(_Mark(index, day, day, _PROMISE_KINDS, f"promise in {label}{terms}", cover))
+        if provable and demand is not None and demand.day == day:
+            # made in the same contact as the demand (not a letter delivered later): one step
+            demand = _Mark(index, day, day, demand.kinds | _PROMISE_KINDS,
+                           f"{demand.what}, with a promise to pay{terms}", cover)
         else:
-            skip(f"promise in {label}{terms} not counted: made in a {kind} with no recording or "
-                 f"evidence, so it cannot be proven (advice: have the debtor confirm it in writing)")
+            if demand is not None:
+                marks.append(demand)
+            elif reason is not None:
+                marks.append(_Mark(index, day, day, _NO_KINDS, label, cover, None, None, reason))
+            if provable:
+                demand, reason = _Mark(index, day, day, _PROMISE_KINDS, f"promise in {label}{terms}", cover), None
+            else:
+                demand = None
+                reason = (f"promise in {label}{terms} not counted: made in a {kind} with no recording or "
+                          f"evidence, so it cannot be proven (advice: have the debtor confirm it in writing)")
+    if demand is not None:
+        marks.append(demand)
+    elif reason is not None:
+        marks.append(_Mark(index, day, day, _NO_KINDS, label, cover, None, None, reason))
     if outcome in _TALKED:
         marks.append(_Mark(index, day, day, _TALK_KINDS, "", cover))
 
