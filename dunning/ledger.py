@@ -386,12 +386,18 @@ def _dotted(path: Iterable[str]) -> str:
     return out
 
 
+def _printable(text: str) -> str:
+    from dunning.render import printable
+
+    return printable(text)
+
+
 def node_mark(root: Any, loc: Sequence[int | str]) -> Any:
     """Where an error at `loc` is shown: at the key of a mapping entry (`    due: 2025-13-01` is
     reported at the `due`, as the format's documentation shows), else at the list item or at the
     mapping that misses a key."""
     node, _, missing = _node_at(root, loc)
-    if not missing and loc and isinstance(loc[-1], str) and loc[-1] not in _UNION_TAGS:
+    if not missing and loc and isinstance(loc[-1], str):  # a union's tag is no key: falls through
         key = _key_node(root, loc)
         if isinstance(key, yaml.ScalarNode) and key.value == loc[-1]:
             return key.start_mark
@@ -483,7 +489,7 @@ def locate_validation(error: ValidationError, text: str, relpath: str, model: ty
             loc = (*loc, "type")
         _, path, _ = _node_at(root, loc)
         mark = node_mark(root, loc)
-        where = _dotted(path)
+        where = _printable(_dotted(path))
         message = _message(item, _known_keys())
         located.append(LedgerError(relpath, mark.line + 1, mark.column + 1,
                                    f"{where}: {message}" if where else message))

@@ -107,7 +107,7 @@ CROSS_RULES: list[tuple[str, Files, list[str]]] = [
     ("promise-before-the-contact",
      {"a": H + "events:\n  - at: 2025-03-10T10:00:00+08:00\n    type: call\n"
       "    promise: {date: 2025-03-01, amount: 100}\n"},
-     ["debtors/a.yaml:6:21: events[0].promise.date: promise date 2025-03-01 is before the contact on 2025-03-10"]),
+     ["debtors/a.yaml:6:15: events[0].promise.date: promise date 2025-03-01 is before the contact on 2025-03-10"]),
     ("follow-up-before-the-contact",
      {"a": H + "events:\n  - at: 2025-03-10T10:00:00+08:00\n    type: call\n    next_date: 2025-03-09\n"},
      ["debtors/a.yaml:6:5: events[0].next_date: follow-up 2025-03-09 is before the contact on 2025-03-10"]),

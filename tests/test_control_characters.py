@@ -32,7 +32,7 @@ TEXT = "text (line breaks and tabs are)"
     ('name: x\ncontacts:\n  - {name: "\\u2066王"}\n',
      "debtors/x.yaml:3:6: contacts[0].name: bidirectional control U+2066 is not allowed in a name"),
     ('name: x\ncontacts:\n  - name: 王\n    note: "\\x9b31m"\n',
-     f"debtors/x.yaml:4:11: contacts[0].note: control character U+009B is not allowed in {TEXT}"),
+     f"debtors/x.yaml:4:5: contacts[0].note: control character U+009B is not allowed in {TEXT}"),
     ('name: x\nguarantees:\n  - {guarantor: "担保\\n公司", kind: joint}\n',
      "debtors/x.yaml:3:6: guarantees[0].guarantor: control character U+000A is not allowed in a name"),
     ('name: x\ninvoices:\n  - {id: I, issued: 2026-01-01, due: 2026-01-31, amount: 1, description: "\\u202a"}\n',
@@ -125,3 +125,17 @@ def test_a_field_edited_by_hand_never_reaches_the_terminal_raw(sample_copy: Path
             assert "机械\x1b[2J\x1b]0;owned\x07\u202e\x9b" in strings(json.loads(result.stdout))
         else:
             assert "机械␛[2J␛]0;owned␇<U+202E><U+009B>" in result.stdout
+
+
+def test_a_terminal_never_receives_raw_control_characters(monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    # fields the model does not check (say an address edited by hand) are escaped on a terminal only;
+    # tabs and line breaks stay, and output to a pipe or a file is left as it is
+    from dunning.cli.base import emit
+
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    emit("a\tb\x1b[2J\u202ec\n", None)
+    assert capsys.readouterr().out == "a\tb␛[2J<U+202E>c\n"
+    monkeypatch.setattr("sys.stdout.isatty", lambda: False)
+    emit("a\x1b\n", None)
+    assert capsys.readouterr().out == "a\x1b\n"

@@ -39,7 +39,7 @@ def refusal(text: str) -> list[str]:
     ("name: x\nguarantees:\n  - {guarantor: G, kind: joint, perod_months: 6}\n",
      "3: guarantees[0].perod_months: unknown key 'perod_months' (did you mean 'period_months'?)"),
     # a control character in a key is shown escaped
-    ('name: x\n"nam\\e": y\n', "2: nam\x1b: unknown key 'nam\\x1b' (did you mean 'name'?)"),
+    ('name: x\n"nam\\e": y\n', "2: nam␛: unknown key 'nam\\x1b' (did you mean 'name'?)"),
 ])
 def test_did_you_mean_names_a_key_of_that_place(text: str, message: str) -> None:
     assert refusal(text) == [message]

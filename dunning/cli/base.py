@@ -248,6 +248,11 @@ def output_format(fmt: str | None, output: Path | None) -> Format:
 def emit(text: str, output: Path | None) -> None:
     """Print, or write the file atomically (never a half-written report)."""
     if output is None:
+        if sys.stdout.isatty():  # nothing from a ledger may drive the terminal (escape codes, bidi marks)
+            from dunning.render import printable
+
+            text = "\n".join("\t".join(printable(cell) for cell in line.split("\t"))
+                             for line in text.split("\n"))
         sys.stdout.write(text)
         return
     from dunning.ledger import atomic_write
