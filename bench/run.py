@@ -107,7 +107,8 @@ def bench_size(size: int, runs: int, table: Table) -> None:
     megabytes = sum(f.stat().st_size for f in files) / 1e6
     print(f"\n{size:,} debtors, {megabytes:.0f} MB of YAML ({megabytes * 1e3 / size:.1f} KB a file)")
     label = f"{size // 1000}k"
-    table.add(f"{label} floor: cat debtors/*", wall(["sh", "-c", f"cat '{root}'/debtors/* > /dev/null"], runs))
+    every_file = f"find '{root}/debtors' -name '*.yaml' -print0 | xargs -0 cat > /dev/null"  # no ARG_MAX limit
+    table.add(f"{label} floor: cat debtors/*", wall(["sh", "-c", every_file], runs))
     table.add(f"{label} floor: Python reads every file",
               best(runs, lambda: [f.read_bytes() for f in files]))
     cold_runs = 1 if size > 20_000 else max(1, runs - 1)
