@@ -435,28 +435,34 @@ def _entries(marks: list[_Mark], state: DebtorState, days: Sequence[date],
     for sequence, (index, applied) in enumerate(grouped.items(), start=len(marks) + 1):
         pay_day = days[index]
         paid_on = day_text(pay_day)
-        invoices = {a.invoice for a in applied}
-        if not all(a.carried for a in applied):
-            # an invoice it was not applied to is told so, unless all of it was credit carried forward
-            elsewhere = Skipped(pay_day, f"payment {paid_on} was applied to {', '.join(sorted(invoices))}, not to "
-                                         f"this invoice: no effect on it", sequence)
-            keyed.append(((pay_day, index, sequence), (pay_day, None, invoices, None, elsewhere)))
+        invoices: set[str] = set()
+        carried_only = True
         for allocation in applied:
-            currency = currencies.get(allocation.invoice)
+            invoice_id = allocation.invoice
+            carried = allocation.carried
+            invoices.add(invoice_id)
+            carried_only = carried_only and carried
+            currency = currencies.get(invoice_id)
             if currency is None:
                 continue  # paid off since: no track
             day = allocation.day
             shown = money_display(allocation.amount, currency)
             when = day_text(day)
             item: Fact | Skipped
-            if allocation.carried:
+            if carried:
                 item = Skipped(day, f"credit left from the payment of {paid_on} applied {shown} to this "
                                     f"invoice on its issue day {when}: not a payment of this invoice by the "
                                     f"debtor, no effect", sequence)
             else:
                 item = Fact(day, _PAYMENT_KINDS, f"payment {when}, {shown} applied to this invoice", None,
                             None, sequence)
-            keyed.append(((day, index, sequence), (_ANY_DAY, (allocation.invoice,), None, None, item)))
+            keyed.append(((day, index, sequence), (_ANY_DAY, (invoice_id,), None, None, item)))
+        if not carried_only:
+            # an invoice it was not applied to is told so, unless all of it was credit carried forward
+            # (after this payment's own items: no track takes both, so their order does not matter)
+            elsewhere = Skipped(pay_day, f"payment {paid_on} was applied to {', '.join(sorted(invoices))}, not to "
+                                         f"this invoice: no effect on it", sequence)
+            keyed.append(((pay_day, index, sequence), (pay_day, None, invoices, None, elsewhere)))
     keyed.sort(key=itemgetter(0))
     return [entry for _, entry in keyed], talks
 
