@@ -828,3 +828,34 @@ def test_us_ucc_suit_in_time_is_met(tmp_path: Path) -> None:
                      "- {at: 2024-12-02, type: legal, action: filed, kind: suit}\n")
     a = pick(run_deadlines(tmp_path, debtor, "2026-01-01"))
     assert (a["date"], a["status"], a["rule"]) == ("2025-01-31", "met", "UCC 2-725")
+
+
+def test_de_suspension_wholly_before_the_period_began_changes_nothing(tmp_path: Path) -> None:
+    # due 2025-01-15: the period begins at the end of 2025 (BGB 199(1)) and would end 2028-12-31
+    # (a Sunday; 2029-01-01 a holiday -> Tuesday 2029-01-02, BGB 193). A suit filed 2025-02-03 and
+    # concluded 2025-04-01: the suspension ends 6 months later, 2025-10-01 (204(2)), before the
+    # period even began. BGB 209 leaves out of the period only the time during which limitation
+    # was suspended *within the period*; none of it was: the last day stays 2029-01-02. (Adding the
+    # 240 days from 2025-02-03 would give a date 8 months too late.)
+    debtor = foreign("DE", "- {id: A, issued: 2024-12-15, due: 2025-01-15, amount: 1000}\n", """\
+    - {at: 2025-02-03, type: legal, action: filed, kind: suit}
+    - {at: 2025-04-01, type: legal, action: concluded}
+    """)
+    a = pick(run_deadlines(tmp_path, debtor, "2026-01-01"))
+    assert (a["date"], a["status"]) == ("2029-01-02", "open")
+    assert any("before the period began" in line for line in a["basis"])
+
+
+def test_de_suspension_straddling_the_start_counts_only_its_days_inside_the_period(tmp_path: Path) -> None:
+    # due 2025-03-01 -> the period would begin at the end of 2025 and end 2028-12-31. A suit filed
+    # 2025-06-02, concluded 2025-09-01: the suspension ends 2026-03-01 (BGB 204(2)). Inside the
+    # period, limitation was suspended from 1 Jan 2026 until the suspension ended on 1 Mar 2026:
+    # counted as the engine counts a suspension everywhere (from its first day, the day it ends not
+    # added: the safer of the readings), 59 days; 2028-12-31 + 59 days = 2029-02-28, a Wednesday.
+    # Counting from the filing instead (273 days) would give 2029-09-30: seven months too late.
+    debtor = foreign("DE", "- {id: A, issued: 2025-02-01, due: 2025-03-01, amount: 1000}\n", """\
+    - {at: 2025-06-02, type: legal, action: filed, kind: suit}
+    - {at: 2025-09-01, type: legal, action: concluded}
+    """)
+    a = pick(run_deadlines(tmp_path, debtor, "2026-06-01"))
+    assert (a["date"], a["status"]) == ("2029-02-28", "open")

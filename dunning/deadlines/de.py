@@ -14,9 +14,10 @@
   counted (the earlier date) and the basis says which contacts may qualify.
 * Legal steps (204(1) Nr. 1 suit, Nr. 3 payment order, Nr. 10 claim filed in insolvency) suspend the
   period; the suspension ends 6 months after the final decision or other end of the proceeding
-  (204(2)); the suspended time is not counted (209). The days are counted from the filing day to
-  the end of the suspension, the filing day itself not added (one day short of the widest reading:
-  the safer date).
+  (204(2)); the suspended time is not counted (209). The days are counted from the filing day (or
+  the period's start, when the filing came before it: a suspension before the period began leaves
+  nothing out) to the end of the suspension, the filing day itself not added (one day short of the
+  widest reading: the safer date).
 * After expiry nothing revives the claim (212 needs a running period); what was paid cannot be
   reclaimed (214(2)).
 * Roll: 193 (applied to limitation periods by the courts): a last day on a Saturday, Sunday or
@@ -33,6 +34,7 @@ from typing import ClassVar
 
 from dunning.deadlines.calendars import Calendar
 from dunning.deadlines.calendars import add_months
+from dunning.deadlines.calendars import add_years
 from dunning.deadlines.calendars import germany
 from dunning.deadlines.engine import ACKNOWLEDGMENT
 from dunning.deadlines.engine import DEMAND
@@ -81,10 +83,19 @@ class Germany(RuleSet):
 
     def after_proceeding(self, end: date, filed: date, concluded: date) -> tuple[date, str]:
         released = add_months(concluded, 6)
-        suspended = (released - filed).days
+        # BGB 209 leaves out only suspended time inside the period: a claim due this year starts its
+        # period on 1 January next, so the part of a suspension before that start does not count.
+        start = add_years(end, -self.years) + timedelta(days=1)
+        counted_from = max(filed, start)
+        suspended = max((released - counted_from).days, 0)
         new_end = end + timedelta(days=suspended)
+        if suspended == 0:
+            return end, (f"the suspension ended 6 months later, on {released} (BGB 204(2)), before the period began "
+                         f"on {start}: nothing to leave out (BGB 209); the period still ends {end}")
+        since = f"from the filing on {filed}" if counted_from == filed else \
+            f"from the period's start on {start} (the filing on {filed} came before it)"
         return new_end, (f"the suspension ends 6 months later, on {released} (BGB 204(2)); the {suspended} days "
-                         f"from the filing on {filed} are not counted (BGB 209): {end} becomes {new_end}")
+                         f"{since} are not counted (BGB 209): {end} becomes {new_end}")
 
     def notes(self, track: Track) -> list[str]:
         talks = [d for d in track.talks if d >= track.due]
