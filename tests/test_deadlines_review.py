@@ -859,3 +859,31 @@ def test_de_suspension_straddling_the_start_counts_only_its_days_inside_the_peri
     """)
     a = pick(run_deadlines(tmp_path, debtor, "2026-06-01"))
     assert (a["date"], a["status"]) == ("2029-02-28", "open")
+
+
+def test_cn_suit_after_the_long_stop_does_not_lift_it(tmp_path: Path) -> None:
+    # due 2004-06-01; signed acknowledgments every ~2.5 years keep the 3-year period (Art. 195) running
+    # to 2026-12-01, but the 20-year long-stop (Art. 188(2)) ends 2024-06-01, a Saturday -> Monday
+    # 2024-06-03 (Art. 203). A suit filed 2024-09-02 comes after it: too late, the long-stop is not
+    # lifted ("unless a legal action was filed" can only mean filed before the cap); expired.
+    acks = "".join(f"- {{at: {day}, type: acknowledgment, signed: true}}\n" for day in (
+        "2006-06-01", "2009-01-01", "2011-06-01", "2014-01-01", "2016-06-01", "2019-01-01", "2021-06-01",
+        "2023-12-01"))
+    debtor = cn("- {id: A, issued: 2004-05-01, due: 2004-06-01, amount: 1000}\n", acks
+                + "- {at: 2024-09-02, type: legal, action: filed, kind: suit}\n"
+                + "- {at: 2025-03-03, type: legal, action: concluded}\n")
+    a = pick(run_deadlines(tmp_path, debtor, "2026-01-01"))
+    assert (a["date"], a["status"]) == ("2024-06-03", "expired")
+
+
+def test_fr_suit_after_the_long_stop_is_too_late(tmp_path: Path) -> None:
+    # Code civil 2232: the 20-year long-stop from the due date 2004-01-10 ends 2024-01-10 (no roll,
+    # 2229); acknowledgments (2240) every 4 years kept the 5 years running, but the suit of 2024-06-03
+    # comes after the long-stop: 2232 al. 2 spares only a suit brought in time; expired.
+    acks = "".join(f"- {{at: {day}, type: acknowledgment, signed: true}}\n"
+                   for day in ("2008-01-05", "2012-01-05", "2016-01-05", "2020-01-05"))
+    debtor = foreign("FR", "- {id: A, issued: 2004-01-01, due: 2004-01-10, amount: 1000}\n", acks
+                     + "- {at: 2024-06-03, type: legal, action: filed, kind: suit}\n"
+                     + "- {at: 2024-12-02, type: legal, action: concluded}\n")
+    a = pick(run_deadlines(tmp_path, debtor, "2026-01-01"))
+    assert (a["date"], a["status"]) == ("2024-01-10", "expired")

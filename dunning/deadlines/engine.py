@@ -650,6 +650,7 @@ class _Walk:
     stopped_at: date | None = None
     legal_seen: bool = False
     calendar: Calendar = NO_ROLL  # the rule set's, read once per walk
+    cap: date | None = None  # the long-stop's last day (rolled where the rule set rolls it)
 
     def cite(self, text: str) -> None:
         if text and text not in self.cites:
@@ -720,6 +721,10 @@ def _handle(walk: _Walk, fact: Fact, accrual: date) -> None:
             lines.append(f"{fact.what}: while the proceeding runs: no further effect")
         return
     last = walk.calendar.roll(walk.end).day
+    if walk.cap is not None and not walk.legal_seen and walk.cap < last:
+        # past the long-stop nothing brings the claim back within time: a suit filed after it is too
+        # late, and a restart after it counts only as a waiver (the earlier, safer reading)
+        last = walk.cap
     if fact.day > last:
         if not walk.expired_noted:
             lines.append(f"the period expired at the end of {day_text(last)}" + (" (the waived period too)"
@@ -783,6 +788,9 @@ def limitation_deadline(track: Track, rules: RuleSet, as_of: date) -> Deadline:
     calendar = rules.calendar
     lines = [start.line]
     walk = _Walk(rules, track, start.end, lines, calendar=calendar)
+    if rules.long_stop_years:
+        cap = add_years(track.due, rules.long_stop_years)
+        walk.cap = calendar.roll(cap).day if rules.long_stop_rolls else cap
     accrual = start.accrual
     for item in track.items:
         if isinstance(item, Skipped):
