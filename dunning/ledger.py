@@ -112,6 +112,17 @@ _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[Tt]|[ \t]+)\d{1,2}:\d{2}:\d{2}(?:
                        r"(?:[ \t]*(?:Z|[-+]\d{1,2}(?::?\d{2})?))?$")
 
 
+def _refuse_duplicate_keys(loader: Any, node: Any, deep: bool) -> None:
+    """A duplicate key is an error at its second place, not a silent overwrite."""
+    seen: dict[Any, Any] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key '{key}' (first at line {seen[key].line + 1})", key_node.start_mark)
+        seen[key] = key_node.start_mark
+
+
 class ExactLoader(yaml.SafeLoader):
     """PyYAML with YAML 1.2 core resolution (as yaml-rs), exact decimals and bounded aliases."""
 
@@ -137,14 +148,7 @@ class ExactLoader(yaml.SafeLoader):
             self.depth = depth
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, Any] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}' (first at line {seen[key].line + 1})",
-                    key_node.start_mark)
-            seen[key] = key_node.start_mark
+        _refuse_duplicate_keys(self, node, deep)
         return super().construct_mapping(node, deep=deep)
 
 
@@ -277,14 +281,7 @@ class _CExactLoader(_MarkBase):  # type: ignore[misc]
     yaml_constructors = ExactLoader.yaml_constructors
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        seen: dict[Any, Any] = {}
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}' (first at line {seen[key].line + 1})",
-                    key_node.start_mark)
-            seen[key] = key_node.start_mark
+        _refuse_duplicate_keys(self, node, deep)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping
 
@@ -718,12 +715,17 @@ def atomic_write(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             Path(temporary).unlink()
         raise
+    fsync_folder(path.parent)
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in `folder` durable (best effort: some file systems cannot)."""
     with contextlib.suppress(OSError):
-        directory = os.open(path.parent, os.O_RDONLY)
+        handle = os.open(folder, os.O_RDONLY)
         try:
-            os.fsync(directory)
+            os.fsync(handle)
         finally:
-            os.close(directory)
+            os.close(handle)
 
 
 def contact_events(debtor: Debtor) -> list[ContactEvent]:

@@ -44,6 +44,7 @@ from dunning.ledger import CACHE_DIR
 from dunning.ledger import DEBTORS_DIR
 from dunning.ledger import LedgerErrors
 from dunning.ledger import debtor_path
+from dunning.ledger import fsync_folder
 from dunning.ledger import load_settings
 from dunning.ledger import parse_debtor
 from dunning.ledger import parse_yaml
@@ -566,12 +567,7 @@ def _replace(path: Path, data: bytes) -> None:
         with contextlib.suppress(OSError):
             temporary.unlink()
         raise
-    with contextlib.suppress(OSError):
-        folder = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)
+    fsync_folder(path.parent)
 
 
 _TEMPORARY = re.compile(r"\.[a-z0-9][a-z0-9-]*\.yaml\.\d+\.tmp")
