@@ -13,6 +13,7 @@ from dunning.deadlines import Deadline
 from dunning.deadlines import debtor_deadlines
 from dunning.deadlines.engine import _never_paid_off
 from dunning.deadlines.engine import _OpenAt
+from dunning.deadlines.engine import money_shown
 from dunning.ledger import parse_debtor
 from dunning.model import Invoice
 from dunning.model import Settings
@@ -156,3 +157,13 @@ events:
     )
     assert found.basis[6].startswith("2026-05-06 is a Wednesday")
     assert (found.date, found.status) == (D("2026-05-06"), "expired")
+
+
+def test_money_shown_is_money_display_for_each_amount_as_written() -> None:
+    # Memoised by the amount's text: equal amounts written differently, even 0 and -0, each get
+    # what money_display gives them.
+    cases = [("40000", "CNY", "¥40,000.00"), ("40000.00", "CNY", "¥40,000.00"), ("0", "CNY", "¥0.00"),
+             ("-0", "CNY", "¥-0.00"), ("1E+3", "CHF", "1,000.00 CHF"), ("-12.5", "CNY", "-¥12.50")]
+    for _ in range(2):  # the second time from the memo
+        assert [money_shown(Decimal(amount), currency) for amount, currency, _ in cases] == [
+            shown for _, _, shown in cases]

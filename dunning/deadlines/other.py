@@ -23,6 +23,7 @@ from dunning.deadlines.calendars import day_text
 from dunning.deadlines.engine import Deadline
 from dunning.deadlines.engine import RuleSet
 from dunning.deadlines.engine import days_left
+from dunning.deadlines.engine import money_shown
 from dunning.model import ContactEvent
 from dunning.model import Debtor
 from dunning.model import Legal
@@ -103,13 +104,13 @@ def promise_deadlines(debtor_id: str, debtor: Debtor, settings: Settings, state:
         event = events[promise.event_index]
         assert isinstance(event, ContactEvent)
         who = f" with {promise.with_}" if promise.with_ else ""
-        amount = money_display(promise.amount, promise.currency)
+        amount = money_shown(promise.amount, promise.currency)
         due = day_text(promise.due)
         lines = [f"promise made in a {event.type}{who} on {day_text(promise.made)}: pay {amount} by {due}",
-                 f"paid since: {money_display(promise.paid, promise.currency)}"
+                 f"paid since: {money_shown(promise.paid, promise.currency)}"
                  + (f", the full amount reached on {day_text(promise.kept_on)}" if promise.kept_on else "")]
         if promise.status == "broken":
-            lines.append(f"broken: {money_display(promise.amount - promise.paid, promise.currency)} short "
+            lines.append(f"broken: {money_shown(promise.amount - promise.paid, promise.currency)} short "
                          f"by {due}")
         invoices = event.invoices
         scope = f" for {', '.join(invoices)}" if invoices else ""
