@@ -413,10 +413,10 @@ def _entries(marks: list[_Mark], state: DebtorState, days: Sequence[date],
     """Every item any track of the debtor may take, in item order, and the talks (in event order).
 
     Every invoice numbers the events the same way (`sequence`: the marks, then the payments), so
-    an item is the same object for every invoice it concerns, and sorted once here by (day, event
-    index, sequence), a track keeps the order by taking the entries that concern it. What was
-    sorted per invoice before is the same: ties are only between a payment's own items, which
-    keep their order (the sort is stable).
+    an item is the same object for every invoice it concerns. Sorted once here by (day, event
+    index, sequence), the entries a track takes are in the order a sort of its own items by that
+    key would give: ties are only between one payment's items, which keep the order they were
+    made in (the sort is stable).
     """
     keyed: list[tuple[tuple[date, int, int], _Entry]] = []
     talks: list[_Mark] = []
