@@ -24,9 +24,13 @@ from dunning.cli.base import app
 def main() -> None:
     """Run the command, then leave at once: freeing a large loaded ledger object by object at exit
     costs more than some commands themselves."""
+    import gc
     import os
     import sys
 
+    # A command runs for seconds and then exits: the cyclic collector would only rescan the loaded
+    # ledger's objects (~10% of `dunning deadlines` on 10,000 debtors); memory is freed at exit.
+    gc.disable()
     try:
         app()
         code: object = 0
