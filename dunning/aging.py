@@ -398,7 +398,7 @@ def debtor_overview(debtor_id: str, debtor: Debtor, settings: Settings, as_of: d
     dated = [(event_instant(e.at, zone), i, e) for i, e in enumerate(debtor.events)]
     dated = [d for d in dated if event_day(d[2].at, zone) <= as_of]
     dated.sort(key=lambda d: (d[0], d[1]))
-    recent = [RecentEvent(i, event_day(e.at, zone), e) for _, i, e in dated[len(dated) - events:]] \
+    recent = [RecentEvent(i, event_day(e.at, zone), e) for _, i, e in dated[max(len(dated) - events, 0):]] \
         if events > 0 else []
     promises = promise_states(debtor, settings, as_of, state)
     shown = [p for p in promises if p.status == "pending"]

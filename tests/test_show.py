@@ -113,6 +113,16 @@ def test_events_newest_first_and_limited(ledger: Path) -> None:
     assert "2025-12-20" not in section
 
 
+def test_fewer_events_than_the_limit_are_all_listed(ledger: Path) -> None:
+    # 4 events and the default limit of 10: all four, not the last one only
+    text = show(ledger)
+    section = text[text.index("Events, newest first"):]
+    assert "Last " not in text
+    days = [line[2:12] for line in section.splitlines()[1:] if line.startswith("  20")]
+    assert len(days) == 4 and days[:3] == ["2026-01-25", "2026-01-20", "2025-12-20"]
+    assert days == sorted(days, reverse=True)
+
+
 def test_credit_limit_exceeded(ledger: Path) -> None:
     # One more invoice of 1 CNY pushes the open amount over 100,000.
     path = ledger / "debtors" / "shenyang-heavy.yaml"
