@@ -114,8 +114,8 @@ def test_events_newest_first_and_limited(ledger: Path) -> None:
 
 
 def test_fewer_events_than_the_limit_are_all_listed(ledger: Path) -> None:
-    # 4 events and the default limit of 10: all four, not the last one only
-    text = show(ledger)
+    # 4 events and a limit of 5: all four (a negative slice start, 4 - 5, showed the last one only)
+    text = show(ledger, "--events", "5")
     section = text[text.index("Events, newest first"):]
     assert "Last " not in text
     days = [line[2:12] for line in section.splitlines()[1:] if line.startswith("  20")]
