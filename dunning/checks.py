@@ -43,7 +43,12 @@ def _composed(path: Path, mtime_ns: int) -> yaml.Node | None:
 def place(root: Path, debtor_id: str, loc: Sequence[int | str], message: str,
           severity: str = "error") -> LedgerError:
     """An error at the YAML node of `loc` in a debtor file (read again only on this error path)."""
-    relpath = f"{DEBTORS_DIR}/{debtor_id}.yaml"
+    return place_in(root, f"{DEBTORS_DIR}/{debtor_id}.yaml", loc, message, severity)
+
+
+def place_in(root: Path, relpath: str, loc: Sequence[int | str], message: str,
+             severity: str = "error") -> LedgerError:
+    """An error at the YAML node of `loc` in any file of the ledger (`dunning.yaml` too)."""
     path = root / relpath
     try:
         node = _composed(path, path.stat().st_mtime_ns)
@@ -248,41 +253,31 @@ def _validate_evidence(root: Path, debtor_id: str, items: Sequence[object],
     return errors
 
 
-def validate_jurisdictions(root: Path, settings: Settings, debtors: dict[str, Debtor]) -> list[LedgerError]:
-    """A jurisdiction without a rule set: no limitation date could be computed for it."""
+def validate_settings(root: Path, settings: Settings) -> list[LedgerError]:
+    """What the schema of dunning.yaml cannot see: the creditor's check character, the rule set."""
     from dunning.deadlines import known_jurisdictions
 
-    known = set(known_jurisdictions())
-    listing = ", ".join(sorted(known))
     errors: list[LedgerError] = []
     code = settings.creditor.credit_code
     problem = credit_code_mismatch(code) if code is not None else None
     if problem:
-        line, column = key_position(root / SETTINGS_FILE, "credit_code")
-        errors.append(LedgerError(SETTINGS_FILE, line, column, f"creditor.credit_code: {problem}: a typo?",
-                                  "warning"))
+        errors.append(place_in(root, SETTINGS_FILE, ["creditor", "credit_code"], f"{problem}: a typo?", "warning"))
+    known = known_jurisdictions()
     if settings.jurisdiction not in known:
-        line, column = key_position(root / SETTINGS_FILE, "jurisdiction")
-        errors.append(LedgerError(SETTINGS_FILE, line, column, f"jurisdiction: unknown jurisdiction "
-                                  f"'{settings.jurisdiction}': no limitation rules for it (known: {listing})"))
-    for debtor_id, debtor in debtors.items():
-        if debtor.jurisdiction is not None and debtor.jurisdiction not in known:
-            errors.append(place(root, debtor_id, ["jurisdiction"], f"unknown jurisdiction "
-                                f"'{debtor.jurisdiction}': no limitation rules for it (known: {listing})"))
+        errors.append(place_in(root, SETTINGS_FILE, ["jurisdiction"], f"unknown jurisdiction "
+                               f"'{settings.jurisdiction}': no limitation rules for it (known: {', '.join(known)})"))
     return errors
 
 
-def key_position(path: Path, key: str) -> tuple[int, int]:
-    """Line and column of a key in a YAML file, the first of that name (1, 1 when it cannot be read)."""
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError):
-        return 1, 1
-    for number, text in enumerate(lines, start=1):
-        head, colon, _ = text.partition(":")
-        if colon and head.strip() == key:
-            return number, len(head) - len(head.lstrip()) + 1  # at the key, like every other message
-    return 1, 1
+def validate_jurisdictions(root: Path, debtors: dict[str, Debtor]) -> list[LedgerError]:
+    """A debtor's jurisdiction without a rule set: no limitation date could be computed for it."""
+    from dunning.deadlines import known_jurisdictions
+
+    known = known_jurisdictions()
+    return [place(root, debtor_id, ["jurisdiction"], f"unknown jurisdiction '{debtor.jurisdiction}': no "
+                  f"limitation rules for it (known: {', '.join(known)})")
+            for debtor_id, debtor in debtors.items()
+            if debtor.jurisdiction is not None and debtor.jurisdiction not in known]
 
 
 def cross_checks(root: Path, settings: Settings, debtors: dict[str, Debtor],
@@ -290,7 +285,7 @@ def cross_checks(root: Path, settings: Settings, debtors: dict[str, Debtor],
     """The checks every load makes (cheap), and with `deep` every check of `dunning check`."""
     errors = validate_unique_invoices(root, debtors) + validate_collectors(root, settings, debtors)
     if deep:
-        errors += validate_jurisdictions(root, settings, debtors)
+        errors += validate_settings(root, settings) + validate_jurisdictions(root, debtors)
     if deep:
         for debtor_id, debtor in debtors.items():
             errors.extend(validate_debtor(root, settings, debtor_id, debtor))

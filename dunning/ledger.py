@@ -542,22 +542,23 @@ def _container_at(document: Any, loc: Sequence[int | str]) -> tuple[Any, int | s
 
 
 def _validate(model: type[Any], document: dict[str, Any], raw: bytes, relpath: str, exact: bool) -> Any:
-    """The validated model of a file's document; every error located."""
-    for attempt in range(3):
+    """The validated model of a file's document; every error located. On an error, the file is read
+    again by the exact loader (what yaml-rs read may be what failed: a float too long to be exact),
+    and a number where text is expected takes its literal text, once."""
+    repaired = False
+    while True:
         try:
             return model.model_validate(document)
         except ValidationError as error:
             if not exact:
-                # What yaml-rs read may be what failed (a float too long to be exact): the exact
-                # loader decides.
                 document = _mapping(_parse_yaml(raw, relpath, exact=True)[0], relpath,
                                     "a debtor file" if model is Debtor else "dunning.yaml")
                 exact = True
                 continue
-            if attempt < 2 and _text_where_numbers(error, document, decode_text(raw, relpath)):
+            if not repaired and _text_where_numbers(error, document, decode_text(raw, relpath)):
+                repaired = True
                 continue
             raise locate_validation(error, decode_text(raw, relpath), relpath, model) from None
-    return model.model_validate(document)
 
 
 def parse_debtor(data: bytes | str, relpath: str) -> Debtor:

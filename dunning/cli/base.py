@@ -144,18 +144,12 @@ def require_rules(root: Path, debtor_id: str, debtor: Debtor, settings: Settings
 
 def jurisdiction_failure(root: Path, debtor_id: str, debtor: Debtor, error: Exception) -> NoReturn:
     """`UnknownJurisdiction` as a ledger error at the `jurisdiction` line that set it (exit 1)."""
+    from dunning.checks import place
+    from dunning.checks import place_in
     from dunning.ledger import SETTINGS_FILE
-    from dunning.ledger import LedgerError
 
-    if debtor.jurisdiction:
-        from dunning.checks import place
-
-        problem = place(root, debtor_id, ["jurisdiction"], str(error))
-    else:
-        from dunning.checks import key_position
-
-        line, column = key_position(root / SETTINGS_FILE, "jurisdiction")
-        problem = LedgerError(SETTINGS_FILE, line, column, f"jurisdiction: {error}")
+    problem = place(root, debtor_id, ["jurisdiction"], str(error)) if debtor.jurisdiction else \
+        place_in(root, SETTINGS_FILE, ["jurisdiction"], str(error))
     fail(str(problem), EXIT_LEDGER)
 
 
