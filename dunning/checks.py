@@ -284,9 +284,13 @@ def cross_checks(root: Path, settings: Settings, debtors: dict[str, Debtor],
                  *, deep: bool = False) -> list[LedgerError]:
     """The checks every load makes (cheap), and with `deep` every check of `dunning check`."""
     errors = validate_unique_invoices(root, debtors) + validate_collectors(root, settings, debtors)
-    if deep:
-        errors += validate_settings(root, settings) + validate_jurisdictions(root, debtors)
-    if deep:
-        for debtor_id, debtor in debtors.items():
-            errors.extend(validate_debtor(root, settings, debtor_id, debtor))
+    return errors + deep_checks(root, settings, debtors) if deep else errors
+
+
+def deep_checks(root: Path, settings: Settings, debtors: dict[str, Debtor]) -> list[LedgerError]:
+    """What only `dunning check` (and a write, for its one file) looks at: settings, rule sets, and
+    each file's references, order, dates, hours and evidence."""
+    errors = validate_settings(root, settings) + validate_jurisdictions(root, debtors)
+    for debtor_id, debtor in debtors.items():
+        errors.extend(validate_debtor(root, settings, debtor_id, debtor))
     return errors

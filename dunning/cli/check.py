@@ -22,13 +22,13 @@ if TYPE_CHECKING:
 
 def run_checks(root: Path, *, history: bool = False, cache: bool = True) -> list[LedgerError]:
     """Every error and warning of the ledger: schema, cross-file, deep per-file checks, optionally git."""
-    from dunning.checks import cross_checks
+    from dunning.checks import deep_checks
     from dunning.ledger import load_ledger
 
-    ledger = load_ledger(root, cache=cache, collect=True)
+    ledger = load_ledger(root, cache=cache, collect=True)  # with the cheap cross-file checks
     problems = list(ledger.warnings)
-    problems += [e for e in cross_checks(root, ledger.settings, ledger.debtors, deep=True)
-                 if e not in problems and (ledger.settings_ok or "unknown collector" not in e.message)]
+    problems += [e for e in deep_checks(root, ledger.settings, ledger.debtors)
+                 if ledger.settings_ok or "unknown collector" not in e.message]
     for extra in CHECK_HOOKS:
         problems += extra(root, ledger)
     if history:
