@@ -26,26 +26,15 @@ import itertools
 import os
 import sys
 import time
-from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
-from datetime import date
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 from stat import S_ISREG
-from types import UnionType
-from typing import Annotated
-from typing import Any
-from typing import Union
-from typing import get_args
-from typing import get_origin
 
 import msgspec
-from pydantic import BaseModel
 
-from dunning import model as formats
+from dunning import records
 from dunning.ledger import CACHE_DIR
 from dunning.ledger import DEBTORS_DIR
 from dunning.ledger import LedgerError
@@ -56,15 +45,9 @@ from dunning.model import SLUG
 from dunning.model import Debtor
 
 CACHE_FILE = "debtors.cache"
+KEY_SOURCES = ("model.py", "records.py", "ledger.py", "cache.py")  # what the cached bytes depend on
 RACY_NS = 2_000_000_000
 
-_MODELS: list[type[BaseModel]] = sorted(
-    (c for c in vars(formats).values()
-     if isinstance(c, type) and issubclass(c, BaseModel) and c not in (BaseModel, formats.Strict)
-     and c.__module__ == formats.__name__),
-    key=lambda c: c.__name__,
-)
-_CODE = {cls: i for i, cls in enumerate(_MODELS)}
 _encoder = msgspec.msgpack.Encoder()
 
 
@@ -74,119 +57,19 @@ def cache_key() -> str:
 
     digest = hashlib.blake2b(__version__.encode(), digest_size=16)
     here = Path(__file__).parent
-    for name in ("model.py", "ledger.py", "cache.py"):
+    for name in KEY_SOURCES:
         with contextlib.suppress(OSError):
             digest.update((here / name).read_bytes())
     return digest.hexdigest()
 
 
-# ---------------------------------------------------------------------------------------------
-# The codec: a validated debtor as nested msgpack lists, and back without validating again.
-#
-# Each model becomes `[code, field, field, ...]` in declaration order; how a field is written and
-# read back follows from its annotation: Decimal as its text, a date as its ordinal, a date-time as
-# ISO text, a model as its list, a list of events as their lists (the code says which event).
-# Packing and unpacking are one generated function per model (no per-value type tests), and the
-# unpacked object is built the way pydantic's `model_construct` builds one, minus the checks:
-# ~1 us an object, so 10,000 debtors (~280,000 objects) come back in well under half a second.
-
-
-def _kind(annotation: Any) -> tuple[str, Any]:
-    """How a field's value is packed: plain, dec, date, moment, model, models or events."""
-    origin = get_origin(annotation)
-    if origin is Annotated:
-        return _kind(get_args(annotation)[0])
-    args = get_args(annotation)
-    if origin in (Union, UnionType):
-        members = [a for a in args if a is not type(None)]
-        if len(members) == 1:
-            return _kind(members[0])
-        if set(members) == {date, datetime}:
-            return "moment", None
-        if all(isinstance(m, type) and issubclass(m, BaseModel) for m in members):
-            return "union", None
-        return "plain", None
-    if origin is list and args:
-        item, item_kind = args[0], _kind(args[0])
-        if item_kind[0] == "model":
-            return "models", item_kind[1]
-        if item_kind[0] == "union" or (get_origin(item) is Annotated and _kind(item)[0] == "union"):
-            return "events", None
-        if item_kind[0] != "plain":
-            raise TypeError(f"cannot cache a list of {item!r}")
-        return "plain", None
-    if annotation is Decimal:
-        return "dec", None
-    if annotation is datetime:
-        return "moment", None
-    if annotation is date:
-        return "date", None
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return "model", annotation
-    return "plain", None
-
-
-def _compile() -> tuple[dict[type[BaseModel], Callable[[Any], Any]], dict[int, Callable[[Any], Any]]]:
-    """One packing and one building function per model, generated from its annotations."""
-    namespace: dict[str, Any] = {"datetime": datetime}
-    lines: list[str] = [
-        "def _moment_out(v):\n    return v.isoformat() if isinstance(v, datetime) else v.toordinal()\n",
-        "def _event_out(v):\n    return _PACK[type(v)](v)\n",
-    ]
-    # the builders bind what they call as default arguments: local lookups, the fastest Python has
-    bound = ("_new=_new, _set=_set, _D=_D, _day=_day, _iso=_iso, _int=int, _BUILD=_BUILD")
-    namespace.update(_new=object.__new__, _set=object.__setattr__, _D=Decimal, _day=date.fromordinal,
-                     _iso=datetime.fromisoformat, _BUILD={})
-    for cls in _MODELS:
-        name, code = cls.__name__, _CODE[cls]
-        namespace[f"C_{name}"] = cls
-        namespace[f"S_{name}"] = set(cls.model_fields)
-        outs, ins = [str(code)], []
-        for index, (field_name, info) in enumerate(cls.model_fields.items(), start=1):
-            kind, target = _kind(info.annotation)
-            get, got = f"d[{field_name!r}]", f"v[{index}]"
-            target_name = getattr(target, "__name__", "")
-            out = {"plain": get, "dec": f"str({get})", "date": f"{get}.toordinal()",
-                   "moment": f"_moment_out({get})", "union": f"_event_out({get})",
-                   "events": f"[_event_out(x) for x in {get}]", "model": f"P_{target_name}({get})",
-                   "models": f"[P_{target_name}(x) for x in {get}]"}[kind]
-            back = {"plain": got, "dec": f"_D({got})", "date": f"_day({got})",
-                    "moment": f"(_day({got}) if type({got}) is _int else _iso({got}))",
-                    "union": f"_BUILD[{got}[0]]({got})", "events": f"[_BUILD[x[0]](x) for x in {got}]",
-                    "model": f"_BUILD[{_CODE.get(target, -1)}]({got})",
-                    "models": f"[_BUILD[{_CODE.get(target, -1)}](x) for x in {got}]"}[kind]
-            if kind != "plain":
-                out = f"(None if {get} is None else {out})"
-                if type(None) in get_args(info.annotation) or info.default is None:
-                    back = f"(None if {got} is None else {back})"
-            outs.append(out)
-            ins.append(f"{field_name!r}: {back}")
-        lines.append(f"def P_{name}(o):\n    d = o.__dict__\n    return [{', '.join(outs)}]\n")
-        lines.append(
-            f"def B_{name}(v, {bound}, _C=C_{name}, _S=S_{name}):\n    o = _new(_C)\n"
-            f"    _set(o, '__dict__', {{{', '.join(ins)}}})\n    _set(o, '__pydantic_fields_set__', _S)\n"
-            f"    _set(o, '__pydantic_extra__', None)\n    _set(o, '__pydantic_private__', None)\n"
-            f"    return o\n")
-    exec("\n".join(lines), namespace)  # noqa: S102 - our own generated code, from the models only
-    namespace["_PACK"] = {cls: namespace[f"P_{cls.__name__}"] for cls in _MODELS}
-    namespace["_BUILD"].update({_CODE[cls]: namespace[f"B_{cls.__name__}"] for cls in _MODELS})
-    return namespace["_PACK"], namespace["_BUILD"]
-
-
-_PACKERS, _BUILDERS = _compile()
-_BUILD_DEBTOR = _BUILDERS[_CODE[Debtor]]
-
-
 def pack_debtor(debtor: Debtor) -> bytes:
-    return _encoder.encode(_PACKERS[Debtor](debtor))
+    return records.pack(debtor)
 
 
 def unpack_debtor(data: bytes) -> Debtor:
-    values = msgspec.msgpack.decode(data)
-    if not isinstance(values, list) or not values or values[0] != _CODE[Debtor]:
-        raise ValueError("not a debtor")
-    debtor: Debtor = _BUILD_DEBTOR(values)
-    return debtor
+    """The cached debtor as records (dunning.records): decoded in C, never validated again."""
+    return records.unpack(data)
 
 
 Signature = tuple[int, int, int, int]  # mtime_ns, size, inode, ctime_ns (os.utime cannot set ctime)
@@ -235,37 +118,32 @@ PARALLEL_FROM = 1500
 _CHUNK = 250
 
 
-def _parse_one(relpath: str, path: Path, entry: Entry | None,
-               ) -> tuple[bytes, bytes, Debtor | None] | list[LedgerError]:
-    """(digest, packed, debtor or None when only packed) for one changed file, or its errors."""
+def _parse_one(relpath: str, path: Path, entry: Entry | None) -> tuple[bytes, bytes] | list[LedgerError]:
+    """(digest, packed debtor) for one changed file, or its errors."""
     try:
         data = path.read_bytes()
     except OSError as error:
         return [LedgerError(relpath, 1, 1, f"cannot read: {error.strerror}")]
     digest = _digest(data)
     if entry is not None and entry[4] == digest:  # same bytes, new stat (a touch, a checkout)
-        with contextlib.suppress(Exception):
-            return digest, entry[5], unpack_debtor(entry[5])
+        with contextlib.suppress(Exception):  # a damaged entry is parsed again
+            unpack_debtor(entry[5])
+            return digest, entry[5]
     try:
         debtor = parse_debtor(data, relpath)
     except LedgerErrors as located:
         return located.errors
-    return digest, pack_debtor(debtor), debtor
+    return digest, pack_debtor(debtor)
 
 
 def _parse_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, tuple[bytes, bytes] | list[LedgerError]]]:
     """In a worker: parse files, return what crosses back cheaply (packed bytes, or the errors)."""
     gc.disable()
-    done: list[tuple[str, tuple[bytes, bytes] | list[LedgerError]]] = []
-    for debtor_id, relpath, path in items:
-        result = _parse_one(relpath, Path(path), None)
-        done.append((debtor_id, result if isinstance(result, list) else result[:2]))
-    return done
+    return [(debtor_id, _parse_one(relpath, Path(path), None)) for debtor_id, relpath, path in items]
 
 
 def _parse_in_workers(misses: list[tuple[str, str, Path, Signature]],
-                      ) -> Iterator[tuple[str, Signature,
-                                          tuple[bytes, bytes, Debtor | None] | list[LedgerError]]]:
+                      ) -> Iterator[tuple[str, Signature, tuple[bytes, bytes] | list[LedgerError]]]:
     import multiprocessing
 
     signatures = {debtor_id: signature for debtor_id, _, _, signature in misses}
@@ -275,10 +153,7 @@ def _parse_in_workers(misses: list[tuple[str, str, Path, Signature]],
     with context.Pool(min(os.cpu_count() or 1, 8)) as pool:
         for chunk in pool.imap(_parse_chunk, chunks):
             for debtor_id, result in chunk:
-                if isinstance(result, list):
-                    yield debtor_id, signatures[debtor_id], result
-                else:
-                    yield debtor_id, signatures[debtor_id], (*result, None)
+                yield debtor_id, signatures[debtor_id], result
 
 
 def _parallel() -> bool:
@@ -321,8 +196,7 @@ def load_debtors(root: Path, files: Sequence[tuple[str, Path]], *, enabled: bool
     # an unchanged file with a new stat needs no parse: only the rest may go to workers
     unread = [m for m in misses if m[0] not in cached]
     if len(unread) >= PARALLEL_FROM and _parallel():
-        results: Iterable[tuple[str, Signature,
-                                tuple[bytes, bytes, Debtor | None] | list[LedgerError]]] = (
+        results: Iterable[tuple[str, Signature, tuple[bytes, bytes] | list[LedgerError]]] = (
             _parse_in_workers(unread))
         rest = [m for m in misses if m[0] in cached]
     else:
@@ -333,8 +207,8 @@ def load_debtors(root: Path, files: Sequence[tuple[str, Path]], *, enabled: bool
         if isinstance(result, list):
             errors.extend(result)
             continue
-        digest, packed, debtor = result
-        debtors[debtor_id] = debtor if debtor is not None else unpack_debtor(packed)
+        digest, packed = result
+        debtors[debtor_id] = unpack_debtor(packed)  # records, cold or warm: one kind of debtor
         fresh[debtor_id] = (*signature, digest, packed)
     if misses:
         debtors = dict(sorted(debtors.items()))

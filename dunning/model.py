@@ -24,6 +24,7 @@ from pydantic import ConfigDict
 from pydantic import Field
 from pydantic import field_validator
 from pydantic import model_validator
+from pydantic._internal._model_construction import ModelMetaclass
 
 FORMAT_VERSION = 1
 
@@ -237,10 +238,33 @@ Name = Annotated[str, AfterValidator(plain_name)]
 Text = Annotated[str, AfterValidator(plain_text)]
 
 
-class Strict(BaseModel):
+# The run-time records of loaded debtors (dunning.records) and the model each stands for.
+RECORD_MODELS: dict[type, type[BaseModel]] = {}
+
+
+class _Recorded(ModelMetaclass):
+    """`isinstance(x, Payment)` holds for a Payment record too: the commands need not know which."""
+
+    def __instancecheck__(cls, instance: Any) -> bool:
+        model = RECORD_MODELS.get(type(instance))
+        if model is not None:
+            return issubclass(model, cls)
+        return type.__instancecheck__(cls, instance)
+
+
+class Strict(BaseModel, metaclass=_Recorded):
     """Unknown keys are errors: a typo such as `ammount:` must not pass silently."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) in RECORD_MODELS:  # a record equals the model it was made from
+            from dunning.records import as_model
+
+            other = as_model(other)
+        return super().__eq__(other)
+
+    __hash__ = BaseModel.__hash__
 
 
 # ---------------------------------------------------------------------------------------------

@@ -273,7 +273,7 @@ def test_a_cache_of_another_version_is_ignored(write_ledger: WriteLedger, monkey
 
 def fake_sources(folder: Path, model_suffix: str) -> Path:
     folder.mkdir()
-    for name in ("model.py", "ledger.py", "cache.py"):
+    for name in cache.KEY_SOURCES:
         shutil.copy(Path(cache.__file__).with_name(name), folder / name)
     with (folder / "model.py").open("a", encoding="utf-8") as model:
         model.write(model_suffix)
