@@ -65,6 +65,9 @@ def place_in(root: Path, relpath: str, loc: Sequence[int | str], message: str,
 
 
 def validate_unique_invoices(root: Path, debtors: dict[str, Debtor]) -> list[LedgerError]:
+    ids = [invoice.id for debtor in debtors.values() for invoice in debtor.invoices]
+    if len(set(ids)) == len(ids):  # every load asks: the answer is almost always yes, found at C speed
+        return []
     first: dict[str, str] = {}
     errors = []
     for debtor_id, debtor in debtors.items():

@@ -35,7 +35,6 @@ from typing import get_args
 from typing import get_origin
 
 import msgspec
-from msgspec.structs import force_setattr
 from pydantic import BaseModel
 
 from dunning import model as formats
@@ -89,28 +88,30 @@ def _is_moment(members: list[Any]) -> bool:
     return set(members) == {date, datetime}
 
 
-def _record_type(annotation: Any, where: str) -> Any:
-    """The Struct-side type of a model field; a type this module cannot carry is refused at import."""
+def _record_type(annotation: Any, where: str, moment: type) -> Any:
+    """The Struct-side type of a model field; a type this module cannot carry is refused at import.
+
+    A date-or-time (an event's `at`) is `moment`: each event has two records, one with a date-time
+    and one with a bare date (msgspec reads one text-like type per field, and the tag says which)."""
     origin = get_origin(annotation)
     if origin is Annotated:
-        return _record_type(get_args(annotation)[0], where)
+        return _record_type(get_args(annotation)[0], where, moment)
     if origin is Literal:
-        return str
+        return annotation  # msgspec gives back the Literal's own (shared) text: no copy a record
     if origin in (Union, UnionType):
         members = [a for a in get_args(annotation) if a is not type(None)]
         optional = len(members) < len(get_args(annotation))
         if _is_moment(members):
-            # msgspec reads one text-like type per union: a bare date is packed as its day number
-            inner: Any = int | datetime
+            inner: Any = moment
         elif len(members) == 1:
-            inner = _record_type(members[0], where)
+            inner = _record_type(members[0], where, moment)
         elif all(m in RECORD for m in members):
-            inner = Union[tuple(RECORD[m] for m in members)]  # noqa: UP007 - built from a tuple
+            inner = Union[tuple(r for m in members for r in (RECORD[m], ON_DAY.get(m)) if r)]  # noqa: UP007
         else:
             raise TypeError(f"{where}: records cannot carry {annotation!r}")
         return inner | None if optional else inner
     if origin is list:
-        return list[_record_type(get_args(annotation)[0], where)]  # type: ignore[misc]
+        return list[_record_type(get_args(annotation)[0], where, moment)]  # type: ignore[misc]
     if annotation in RECORD:
         return RECORD[annotation]
     if annotation in _SCALARS:
@@ -132,22 +133,28 @@ def _namespace(cls: type[BaseModel]) -> dict[str, Any]:
     return namespace
 
 
+def _define(cls: type[BaseModel], name: str, moment: type, tag: int | None) -> type[msgspec.Struct]:
+    fields = [(field, _record_type(info.annotation, f"{cls.__name__}.{field}", moment))
+              for field, info in cls.model_fields.items()]
+    options: dict[str, Any] = {} if tag is None else {"tag": tag, "tag_field": "_code"}
+    record = msgspec.defstruct(name, fields, array_like=True, frozen=True, gc=False, namespace=_namespace(cls),
+                               module=__name__, **options)
+    setattr(sys.modules[__name__], name, record)  # pickle finds a record class by its name here
+    RECORD_MODELS[record] = cls
+    return record
+
+
+ON_DAY: dict[type[BaseModel], type[msgspec.Struct]] = {}  # an event's record when `at` is a bare date
 _MOMENTS: dict[type[BaseModel], list[str]] = {}
 for _cls in MODELS:
-    _fields = [(name, _record_type(info.annotation, f"{_cls.__name__}.{name}"))
-               for name, info in _cls.model_fields.items()]
     _moments = [name for name, info in _cls.model_fields.items() if _is_moment(_members(info.annotation))]
     if _moments:
         if _cls not in CODE:
             raise TypeError(f"{_cls.__name__}: a date-or-time field is carried on events only")
         _MOMENTS[_cls] = _moments
-    options: dict[str, Any] = {"tag": CODE[_cls], "tag_field": "_code"} if _cls in CODE else {}
-    RECORD[_cls] = msgspec.defstruct(_cls.__name__, _fields, array_like=True, frozen=True, gc=False,
-                                     namespace=_namespace(_cls), module=__name__, **options)
-    # pickle finds a record class by its name here (the module's own names never shadow a model's)
-    setattr(sys.modules[__name__], _cls.__name__, RECORD[_cls])
-    RECORD_MODELS[RECORD[_cls]] = _cls
-MODEL_OF = {record: cls for cls, record in RECORD.items()}
+        ON_DAY[_cls] = _define(_cls, f"{_cls.__name__}OnDay", date, CODE[_cls] + len(EVENTS))
+    RECORD[_cls] = _define(_cls, _cls.__name__, datetime, CODE.get(_cls))
+MODEL_OF = dict(RECORD_MODELS)
 _MOMENT_NAMES = sorted({name for names in _MOMENTS.values() for name in names})
 if _MOMENT_NAMES not in ([], ["at"]):
     raise TypeError(f"records carry a date-or-time only as an event's `at`, not {_MOMENT_NAMES}")
@@ -165,14 +172,15 @@ def _compile_packers() -> dict[type[BaseModel], Callable[[Any], list[Any]]]:
     namespace: dict[str, Any] = {"_date": date}
     lines = ["def _event(v):\n    return _PACK[type(v)](v)\n"]
     for cls in MODELS:
-        outs = [str(CODE[cls])] if cls in CODE else []
+        outs = [] if cls not in CODE else [str(CODE[cls])] if cls not in _MOMENTS else [
+            f"({CODE[cls] + len(EVENTS)} if type(d['at']) is _date else {CODE[cls]})"]
         for name, info in cls.model_fields.items():
             get = f"d[{name!r}]"
             members, inner = _members(info.annotation), _models_of(info.annotation)
             listed = [m for m in members if get_origin(m) is list]
             call = "_event" if len(inner) > 1 else f"P_{inner[0].__name__}" if inner else ""
             if name in _MOMENTS.get(cls, []):
-                out = f"({get}.toordinal() if type({get}) is _date else {get}.isoformat())"
+                out = f"({get} if type({get}) is _date else {get}.isoformat())"
             elif not inner:
                 out = get
             elif len(members) == 1 and listed:
@@ -191,7 +199,6 @@ def _compile_packers() -> dict[type[BaseModel], Callable[[Any], list[Any]]]:
 
 _PACKERS = _compile_packers()
 _PACK_DEBTOR = _PACKERS[formats.Debtor]
-_day = date.fromordinal
 
 
 def pack(debtor: formats.Debtor) -> bytes:
@@ -199,14 +206,9 @@ def pack(debtor: formats.Debtor) -> bytes:
     return _encoder.encode(_PACK_DEBTOR(as_model(debtor)))
 
 
-def unpack(data: bytes) -> formats.Debtor:
+def unpack(data: bytes | msgspec.Raw) -> formats.Debtor:
     """The debtor packed in `data`, as records (typed as the model they stand for)."""
-    debtor: Any = _decoder.decode(data)
-    for event in debtor.events:
-        at = event.at
-        if at.__class__ is int:
-            force_setattr(event, "at", _day(at))
-    return cast(formats.Debtor, debtor)
+    return cast(formats.Debtor, _decoder.decode(data))
 
 
 def as_model(value: Any) -> Any:

@@ -73,8 +73,8 @@ def read_cache(root: Path) -> dict[str, Any]:
 def poison(root: Path, debtor_id: str, **changes: Any) -> None:
     """Pack a different debtor into the entry of `debtor_id`, keeping its stat and digest."""
     document = read_cache(root)
-    original = cache.unpack_debtor(document["entries"][debtor_id][5])
-    document["entries"][debtor_id][5] = cache.pack_debtor(original.model_copy(update=changes))
+    original = cache.unpack_debtor(msgspec.msgpack.encode(document["entries"][debtor_id][5]))
+    document["entries"][debtor_id][5] = msgspec.Raw(cache.pack_debtor(original.model_copy(update=changes)))
     cache_file(root).write_bytes(msgspec.msgpack.encode(document))
 
 
@@ -250,8 +250,11 @@ def test_a_corrupt_cache_is_rebuilt_not_fatal(write_ledger: WriteLedger, damage:
     assert check(root) == (0, [])
 
 
-@pytest.mark.parametrize("packed", [b"\xc1", msgspec.msgpack.encode([0]), msgspec.msgpack.encode("not a debtor")])
-def test_a_damaged_entry_is_parsed_again(write_ledger: WriteLedger, packed: bytes) -> None:
+@pytest.mark.parametrize("packed", [b"\xc1", msgspec.msgpack.encode([0]), msgspec.msgpack.encode("not a debtor"),
+                                    msgspec.Raw(msgspec.msgpack.encode([0])),
+                                    msgspec.Raw(msgspec.msgpack.encode(["甲公司", None])),
+                                    msgspec.Raw(msgspec.msgpack.encode({"name": "甲公司"}))])
+def test_a_damaged_entry_is_parsed_again(write_ledger: WriteLedger, packed: bytes | msgspec.Raw) -> None:
     root = write_ledger({"acme": ACME})
     age(root)
     load_ledger(root)
