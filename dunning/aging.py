@@ -186,7 +186,7 @@ def debtor_rows(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date,
     """The debtor's aging rows, one per currency with an open amount or unapplied credit."""
     buckets = buckets_of(settings)
     if state is None:
-        state = debtor_state(debtor, settings, as_of)
+        state = debtor_state(debtor, settings, as_of, trail=False)
     names = buckets.names
     bounds = buckets.bounds
     rows: dict[str, DebtorRow] = {}
@@ -236,7 +236,7 @@ def invoice_rows(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date
     """One row per open invoice, in due order."""
     buckets = buckets_of(settings)
     if state is None:
-        state = debtor_state(debtor, settings, as_of)
+        state = debtor_state(debtor, settings, as_of, trail=False)
     rows = []
     for invoice in state.invoices:
         if invoice.open:

@@ -385,3 +385,20 @@ def test_plan_partly_paid_instalment() -> None:
 
 def test_plan_not_yet_agreed_as_of_an_earlier_date() -> None:
     assert plan_states(debtor(PLAN), settings(), D("2025-04-04")) == []
+
+
+def test_balances_without_the_trail_are_the_same_balances() -> None:
+    """`age` asks for balances only (trail=False): the same invoices, credit, disputes and status."""
+    from dunning.ledger import load_ledger
+    from tests.conftest import SAMPLE_LEDGER
+
+    book = load_ledger(SAMPLE_LEDGER, cache=False)
+    for as_of in (date(2023, 6, 30), date(2024, 12, 31), date(2025, 8, 1), date(2026, 11, 28)):
+        for debtor in book.debtors.values():
+            full = debtor_state(debtor, book.settings, as_of)
+            bare = debtor_state(debtor, book.settings, as_of, trail=False)
+            assert repr(bare.invoices) == repr(full.invoices)
+            assert (bare.unapplied, bare.status, bare.bankrupt_on, bare.disputed_since, bare.currency) == (
+                full.unapplied, full.status, full.bankrupt_on, full.disputed_since, full.currency)
+            assert bare.allocations == [] and bare.payments == []
+    assert any(debtor_state(d, book.settings, date(2026, 11, 28)).allocations for d in book.debtors.values())
