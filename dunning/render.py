@@ -147,11 +147,6 @@ def _cell(value: Any, column: Column, *, for_people: bool) -> str:
     return str(value)
 
 
-def _pad(text: str, width: int, right: bool) -> str:
-    gap = " " * max(0, width - _width(text))
-    return gap + text if right else text + gap
-
-
 def _width(text: str) -> int:
     """Terminal columns: a CJK character takes two. ASCII text is its length (no per-character lookup:
     the table of a 10,000-debtor `age` has 100,000 cells)."""
@@ -186,17 +181,23 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[Column], *,
         heads = [printable(c) for c in heads]
         body = [[printable(c) for c in r] for r in body]
         foot = [[printable(c) for c in r] for r in foot]
-    widths = [max(_width(x) for x in col) for col in zip(heads, *body, *foot, strict=False)]
+    # every cell measured once (a 10,000-debtor `age` has 100,000 of them)
+    measured = [[(cell, _width(cell)) for cell in r] for r in (heads, *body, *foot)]
+    widths = [max(w for _, w in col) for col in zip(*measured, strict=True)]
     right = [c.money or c.numeric for c in columns]
 
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(_pad(c, w, r) for c, w, r in zip(cells, widths, right, strict=True)).rstrip()
+    def pad(cell: str, shown: int, width: int, to_right: bool) -> str:
+        gap = " " * (width - shown)
+        return gap + cell if to_right else cell + gap
 
-    out = [line(heads), "  ".join("-" * w for w in widths)]
-    out += [line(r) for r in body]
+    def line(cells: Sequence[tuple[str, int]]) -> str:
+        return "  ".join(pad(c, s, w, r) for (c, s), w, r in zip(cells, widths, right, strict=True)).rstrip()
+
+    out = [line(measured[0]), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in measured[1:len(body) + 1]]
     if foot:
         out.append("  ".join("=" * w for w in widths))
-        out += [line(r) for r in foot]
+        out += [line(r) for r in measured[len(body) + 1:]]
     return "\n".join(out) + "\n"
 
 
