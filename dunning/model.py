@@ -22,8 +22,11 @@ from pydantic import BaseModel
 from pydantic import BeforeValidator
 from pydantic import ConfigDict
 from pydantic import Field
+from pydantic import ModelWrapValidatorHandler
 from pydantic import field_validator
 from pydantic import model_validator
+
+# the metaclass of every model (not exported by pydantic): records answer its isinstance test
 from pydantic._internal._model_construction import ModelMetaclass
 
 FORMAT_VERSION = 1
@@ -264,7 +267,19 @@ class Strict(BaseModel, metaclass=_Recorded):
             other = as_model(other)
         return super().__eq__(other)
 
-    __hash__ = BaseModel.__hash__
+    # (no __hash__ here: pydantic gives each frozen model its hash of the field values; a record's
+    # is the same, dunning.records._hash)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _record_as_model(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
+        """A record given to a model (`Debtor(invoices=loaded.invoices)`) becomes the model it stands
+        for: pydantic would otherwise keep the record itself, which it cannot dump."""
+        if type(value) in RECORD_MODELS:
+            from dunning.records import as_model
+
+            value = as_model(value)
+        return handler(value)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ pydantic objects took ~0.5 s (docs/performance.md).
 The records stand in for the models everywhere the commands look:
 
 * `isinstance(record, model.Payment)` holds (the models' metaclass knows the records, model.py);
-* same field names, values and types (Decimal, date, aware datetime), same properties
+* same field names, values and types (Decimal, date, a date-time with the offset it was recorded
+  with), same properties
   (`ContactEvent.is_demand`, ...); a record equals the model it was made from;
 * pydantic's methods (`model_dump`, `model_copy`, ...) answer through the model the record
   converts back to (`as_model`), so they mean exactly what they mean on a model.
@@ -71,47 +72,35 @@ RECORD: dict[type[BaseModel], type[msgspec.Struct]] = {}
 _SCALARS = (str, int, bool, Decimal, date)  # a date-time only as a moment (below)
 
 
-def _bare(annotation: Any) -> Any:
-    """The type under pydantic's Annotated validators."""
-    return get_args(annotation)[0] if get_origin(annotation) is Annotated else annotation
-
-
-def _members(annotation: Any) -> list[Any]:
-    """The types a field may hold other than None."""
-    bare = _bare(annotation)
-    if get_origin(bare) in (Union, UnionType):
-        return [a for a in get_args(bare) if a is not type(None)]
-    return [bare]
-
-
 def _is_moment(members: list[Any]) -> bool:
     return set(members) == {date, datetime}
 
 
-def _record_type(annotation: Any, where: str, moment: type) -> Any:
+def _record_type(annotation: Any, where: str, moment: type | None = None) -> Any:
     """The Struct-side type of a model field; a type this module cannot carry is refused at import.
 
-    A date-or-time (an event's `at`) is `moment`: each event has two records, one with a date-time
-    and one with a bare date (msgspec reads one text-like type per field, and the tag says which)."""
+    A date-or-time is carried only as an event's `at`, given here as `moment`: each event has two
+    records, one with a date-time and one with a bare date (msgspec reads one text-like type per
+    field, and the packed tag says which)."""
     origin = get_origin(annotation)
     if origin is Annotated:
         return _record_type(get_args(annotation)[0], where, moment)
     if origin is Literal:
-        return annotation  # msgspec gives back the Literal's own (shared) text: no copy a record
+        return annotation  # msgspec gives back the Literal's own text: one shared string, not a copy each
     if origin in (Union, UnionType):
         members = [a for a in get_args(annotation) if a is not type(None)]
         optional = len(members) < len(get_args(annotation))
-        if _is_moment(members):
+        if _is_moment(members) and moment is not None and not optional:
             inner: Any = moment
         elif len(members) == 1:
-            inner = _record_type(members[0], where, moment)
-        elif all(m in RECORD for m in members):
+            inner = _record_type(members[0], where)
+        elif members and all(m in RECORD for m in members):
             inner = Union[tuple(r for m in members for r in (RECORD[m], ON_DAY.get(m)) if r)]  # noqa: UP007
-        else:
+        else:  # a date-time elsewhere, or text or a number beside a model: not in the format
             raise TypeError(f"{where}: records cannot carry {annotation!r}")
         return inner | None if optional else inner
     if origin is list:
-        return list[_record_type(get_args(annotation)[0], where, moment)]  # type: ignore[misc]
+        return list[_record_type(get_args(annotation)[0], where)]  # type: ignore[misc]
     if annotation in RECORD:
         return RECORD[annotation]
     if annotation in _SCALARS:
@@ -119,22 +108,87 @@ def _record_type(annotation: Any, where: str, moment: type) -> Any:
     raise TypeError(f"{where}: records cannot carry {annotation!r}")
 
 
+def _unwrapped(annotation: Any) -> Any:
+    return _unwrapped(get_args(annotation)[0]) if get_origin(annotation) is Annotated else annotation
+
+
+def _pack_expression(annotation: Any, value: str) -> str:
+    """Python text that packs `value` of this (already accepted by _record_type) annotation."""
+    annotation = _unwrapped(annotation)
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        members = [a for a in get_args(annotation) if a is not type(None)]
+        if len(members) > 1:
+            return f"(None if {value} is None else _event({value}))"  # a union of models: the events
+        inner = _pack_expression(members[0], value)
+        return inner if inner == value else f"(None if {value} is None else {inner})"
+    if origin is list:
+        item = _pack_expression(get_args(annotation)[0], "x")
+        return value if item == "x" else f"[{item} for x in {value}]"
+    if annotation in RECORD:
+        return f"P_{annotation.__name__}({value})"
+    return value  # text, numbers, flags, dates, Decimal: msgspec writes them
+
+
 def _delegate(self: Any, name: str) -> Any:
     """pydantic's API on a record (model_dump, model_copy, ...): asked of the model it stands for."""
+    if name == "model_copy":
+        def model_copy(*, update: dict[str, Any] | None = None, deep: bool = False) -> Any:
+            # the new values too: a record inside a model would not dump
+            changes = None if update is None else {k: as_model(v) for k, v in update.items()}
+            return as_model(self).model_copy(update=changes, deep=deep)
+
+        return model_copy
+    if name == "model_dump":
+        def model_dump(**options: Any) -> Any:
+            if options.get("exclude_unset"):
+                raise TypeError("a loaded record does not know which fields its file set: parse the file "
+                                "(dunning.ledger.parse_debtor) to dump with exclude_unset")
+            return as_model(self).model_dump(**options)
+
+        return model_dump
     if name.startswith("model_"):
         return getattr(as_model(self), name)
     raise AttributeError(f"{type(self).__name__!r} record has no attribute {name!r}")
 
 
+def _iterate(self: Any) -> Any:
+    """`for name, value in record` and `dict(record)`, as on a pydantic model."""
+    return ((name, getattr(self, name)) for name in self.__struct_fields__)
+
+
+def _hash(self: Any) -> int:
+    """pydantic's hash of a frozen model (of its field values), so a record and its model hash alike."""
+    values = tuple(getattr(self, name) for name in self.__struct_fields__)
+    return hash(values[0] if len(values) == 1 else values)
+
+
 def _namespace(cls: type[BaseModel]) -> dict[str, Any]:
-    namespace: dict[str, Any] = {"__getattr__": _delegate}
+    """The record's behaviour: the model's properties, and pydantic's API through `as_model`.
+
+    A model class may define besides its fields only validators (pydantic runs them; records are
+    made from validated models) and properties (copied here): a plain method would be missing on
+    records, so it is refused when the module is imported."""
+    namespace: dict[str, Any] = {"__getattr__": _delegate, "__iter__": _iterate, "__hash__": _hash}
+    decorators = cls.__pydantic_decorators__
+    validators = {name for kind in (decorators.validators, decorators.field_validators,
+                                    decorators.root_validators, decorators.field_serializers,
+                                    decorators.model_serializers, decorators.model_validators,
+                                    decorators.computed_fields) for name in kind}
     for klass in reversed(cls.__mro__[: cls.__mro__.index(formats.Strict)]):
-        namespace.update({name: value for name, value in vars(klass).items() if isinstance(value, property)})
+        for name, value in vars(klass).items():
+            if isinstance(value, property):
+                namespace[name] = value
+            elif (callable(value) or isinstance(value, classmethod | staticmethod)) and name not in validators \
+                    and name != "__hash__":  # pydantic's hash of a frozen model; the record's is _hash
+                raise TypeError(f"{klass.__name__}.{name}: records copy properties only; make it a property "
+                                "or a function beside the model")
     return namespace
 
 
 def _define(cls: type[BaseModel], name: str, moment: type, tag: int | None) -> type[msgspec.Struct]:
-    fields = [(field, _record_type(info.annotation, f"{cls.__name__}.{field}", moment))
+    fields = [(field, _record_type(info.annotation, f"{cls.__name__}.{field}",
+                                   moment if tag is not None and field == "at" else None))
               for field, info in cls.model_fields.items()]
     options: dict[str, Any] = {} if tag is None else {"tag": tag, "tag_field": "_code"}
     record = msgspec.defstruct(name, fields, array_like=True, frozen=True, gc=False, namespace=_namespace(cls),
@@ -145,19 +199,13 @@ def _define(cls: type[BaseModel], name: str, moment: type, tag: int | None) -> t
 
 
 ON_DAY: dict[type[BaseModel], type[msgspec.Struct]] = {}  # an event's record when `at` is a bare date
-_MOMENTS: dict[type[BaseModel], list[str]] = {}
 for _cls in MODELS:
-    _moments = [name for name, info in _cls.model_fields.items() if _is_moment(_members(info.annotation))]
-    if _moments:
-        if _cls not in CODE:
-            raise TypeError(f"{_cls.__name__}: a date-or-time field is carried on events only")
-        _MOMENTS[_cls] = _moments
+    if _cls in CODE:
         ON_DAY[_cls] = _define(_cls, f"{_cls.__name__}OnDay", date, CODE[_cls] + len(EVENTS))
-    RECORD[_cls] = _define(_cls, _cls.__name__, datetime, CODE.get(_cls))
-MODEL_OF = dict(RECORD_MODELS)
-_MOMENT_NAMES = sorted({name for names in _MOMENTS.values() for name in names})
-if _MOMENT_NAMES not in ([], ["at"]):
-    raise TypeError(f"records carry a date-or-time only as an event's `at`, not {_MOMENT_NAMES}")
+        RECORD[_cls] = _define(_cls, _cls.__name__, datetime, CODE[_cls])
+    else:
+        RECORD[_cls] = _define(_cls, _cls.__name__, datetime, None)
+MODEL_OF = RECORD_MODELS  # the model each record class stands for (kept in model.py: its metaclass reads it)
 
 _decoder = msgspec.msgpack.Decoder(RECORD[formats.Debtor])
 _encoder = msgspec.msgpack.Encoder()
@@ -165,31 +213,21 @@ _encoder = msgspec.msgpack.Encoder()
 
 # ---------------------------------------------------------------------------------------------
 # pack: a validated model as the nested lists the records decode from; one generated function per
-# model (no per-value type tests). msgspec writes Decimal, date and aware datetime as their text.
+# model (no per-value type tests). msgspec writes Decimal and date as their text.
 
 
 def _compile_packers() -> dict[type[BaseModel], Callable[[Any], list[Any]]]:
     namespace: dict[str, Any] = {"_date": date}
     lines = ["def _event(v):\n    return _PACK[type(v)](v)\n"]
     for cls in MODELS:
-        outs = [] if cls not in CODE else [str(CODE[cls])] if cls not in _MOMENTS else [
-            f"({CODE[cls] + len(EVENTS)} if type(d['at']) is _date else {CODE[cls]})"]
+        outs = []
+        if cls in CODE:  # the tag: which event, and whether its `at` is a bare date
+            outs.append(f"({CODE[cls] + len(EVENTS)} if type(d['at']) is _date else {CODE[cls]})")
         for name, info in cls.model_fields.items():
-            get = f"d[{name!r}]"
-            members, inner = _members(info.annotation), _models_of(info.annotation)
-            listed = [m for m in members if get_origin(m) is list]
-            call = "_event" if len(inner) > 1 else f"P_{inner[0].__name__}" if inner else ""
-            if name in _MOMENTS.get(cls, []):
-                out = f"({get} if type({get}) is _date else {get}.isoformat())"
-            elif not inner:
-                out = get
-            elif len(members) == 1 and listed:
-                out = f"[{call}(x) for x in {get}]"
-            elif not listed and len(members) == len(inner):
-                out = f"(None if {get} is None else {call}({get}))"
-            else:  # say, models mixed with text or an optional list of models: not in the format
-                raise TypeError(f"{cls.__name__}.{name}: cannot pack {info.annotation!r}")
-            outs.append(out)
+            if cls in CODE and name == "at":
+                outs.append("(d['at'] if type(d['at']) is _date else d['at'].isoformat())")
+            else:
+                outs.append(_pack_expression(info.annotation, f"d[{name!r}]"))
         lines.append(f"def P_{cls.__name__}(o):\n    d = o.__dict__\n    return [{', '.join(outs)}]\n")
     exec("\n".join(lines), namespace)  # noqa: S102 - our own generated code, from the models only
     packers = {cls: namespace[f"P_{cls.__name__}"] for cls in MODELS}

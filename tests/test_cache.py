@@ -66,8 +66,14 @@ def cache_file(root: Path) -> Path:
 
 
 def read_cache(root: Path) -> dict[str, Any]:
-    document: dict[str, Any] = msgspec.msgpack.decode(cache_file(root).read_bytes())
+    body = cache.unseal(cache_file(root).read_bytes())
+    assert body is not None, "the cache's CRC does not match"
+    document: dict[str, Any] = msgspec.msgpack.decode(body)
     return document
+
+
+def write_cache(root: Path, document: dict[str, Any]) -> None:
+    cache_file(root).write_bytes(cache.seal(msgspec.msgpack.encode(document)))
 
 
 def poison(root: Path, debtor_id: str, **changes: Any) -> None:
@@ -75,7 +81,7 @@ def poison(root: Path, debtor_id: str, **changes: Any) -> None:
     document = read_cache(root)
     original = cache.unpack_debtor(msgspec.msgpack.encode(document["entries"][debtor_id][5]))
     document["entries"][debtor_id][5] = msgspec.Raw(cache.pack_debtor(original.model_copy(update=changes)))
-    cache_file(root).write_bytes(msgspec.msgpack.encode(document))
+    write_cache(root, document)
 
 
 def no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -227,7 +233,8 @@ def valid_cache_bytes(root: Path) -> bytes:
     return cache_file(root).read_bytes()
 
 
-@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "a-list", "entries-not-a-map", "no-written"])
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty", "a-list", "entries-not-a-map", "no-written",
+                                    "sealed-garbage", "a-flipped-byte", "no-crc"])
 def test_a_corrupt_cache_is_rebuilt_not_fatal(write_ledger: WriteLedger, damage: str) -> None:
     root = write_ledger({"acme": ACME})
     age(root)
@@ -238,10 +245,16 @@ def test_a_corrupt_cache_is_rebuilt_not_fatal(write_ledger: WriteLedger, damage:
         "garbage": b"\x00\xffnot msgpack at all\xc1" * 10,
         "truncated": good[: len(good) // 2],
         "empty": b"",
-        "a-list": msgspec.msgpack.encode([1, 2, 3]),
-        "entries-not-a-map": msgspec.msgpack.encode({**document, "entries": "acme"}),
-        "no-written": msgspec.msgpack.encode({"key": document["key"], "entries": document["entries"]}),
+        "a-list": cache.seal(msgspec.msgpack.encode([1, 2, 3])),
+        "entries-not-a-map": cache.seal(msgspec.msgpack.encode({**document, "entries": "acme"})),
+        "no-written": cache.seal(msgspec.msgpack.encode({"key": document["key"], "entries": document["entries"]})),
+        "sealed-garbage": cache.seal(b"\x00\xffnot msgpack at all\xc1"),
+        # 100.00 -> 900.00 inside the packed debtor: it still decodes, but the CRC no longer matches
+        "a-flipped-byte": good.replace(b"100.00", b"900.00", 1),
+        "no-crc": good[:-4],
     }[damage]
+    if damage == "a-flipped-byte":
+        assert broken != good
     cache_file(root).write_bytes(broken)
     assert load_ledger(root).debtors == cold
     rebuilt = read_cache(root)
@@ -260,7 +273,7 @@ def test_a_damaged_entry_is_parsed_again(write_ledger: WriteLedger, packed: byte
     load_ledger(root)
     document = read_cache(root)
     document["entries"]["acme"][5] = packed
-    cache_file(root).write_bytes(msgspec.msgpack.encode(document))
+    write_cache(root, document)
     assert load_ledger(root).debtors["acme"] == load_ledger(root, cache=False).debtors["acme"]
 
 

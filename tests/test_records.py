@@ -193,10 +193,77 @@ def test_cold_and_warm_loads_give_the_same_records(tmp_path: Path) -> None:
         assert debtor == parsed(root / "debtors" / f"{debtor_id}.yaml")
 
 
-def test_a_field_records_cannot_carry_is_refused_when_the_module_loads() -> None:
+@pytest.mark.parametrize("annotation", [
+    dict[str, int],
+    datetime,  # a date-time only as an event's `at`
+    model.Moment,  # the same, outside `at`
+    model.Moment | None,
+    list[model.Moment],
+    int | str,
+    model.Invoice | str,
+], ids=str)
+def test_a_field_records_cannot_carry_is_refused_when_the_module_loads(annotation: Any) -> None:
     with pytest.raises(TypeError, match="records cannot carry"):
-        records._record_type(dict[str, int], "Debtor.extra", datetime)
+        records._record_type(annotation, "Debtor.new_field")
+
+
+def test_an_optional_at_is_refused_and_the_moment_is_carried_only_as_at() -> None:
+    assert records._record_type(model.Moment, "Payment.at", datetime) is datetime
+    assert records._record_type(model.Moment, "PaymentOnDay.at", date) is date
     with pytest.raises(TypeError, match="records cannot carry"):
-        records._record_type(datetime, "Debtor.signed_at", datetime)  # a date-time only as an event's moment
-    with pytest.raises(TypeError, match="records cannot carry"):
-        records._record_type(int | str, "Debtor.either", datetime)
+        records._record_type(model.Moment | None, "Payment.at", datetime)
+
+
+def test_optional_lists_and_models_pack_and_read_back() -> None:
+    assert records._pack_expression(list[model.Installment] | None, "v") == (
+        "(None if v is None else [P_Installment(x) for x in v])")
+    assert records._pack_expression(list[str] | None, "v") == "v"
+    assert records._pack_expression(model.Promise | None, "v") == "(None if v is None else P_Promise(v))"
+    assert records._record_type(list[model.Installment] | None, "X.y") == (
+        list[records.RECORD[model.Installment]] | None)
+
+
+def test_a_plain_method_on_a_model_is_refused_when_the_module_loads() -> None:
+    class WithMethod(model.Strict):
+        amount: Decimal
+
+        def doubled(self) -> Decimal:
+            return self.amount * 2
+
+    class WithProperty(model.Strict):
+        amount: Decimal
+
+        @property
+        def doubled(self) -> Decimal:
+            return self.amount * 2
+
+    with pytest.raises(TypeError, match=r"WithMethod\.doubled: records copy properties only"):
+        records._namespace(WithMethod)
+    assert isinstance(records._namespace(WithProperty)["doubled"], property)
+
+
+def test_a_record_given_to_a_model_becomes_the_model() -> None:
+    loaded = records.unpack(records.pack(parsed(SAMPLE_LEDGER / "debtors" / "benxi-taihe.yaml")))
+    made = model.Debtor(name="乙公司", terms_days=30, invoices=list(loaded.invoices))
+    assert all(type(i) is model.Invoice for i in made.invoices)
+    assert made.model_dump_json()  # a record inside would not dump
+    validated = model.Debtor.model_validate({"name": "乙公司", "events": list(loaded.events)})
+    assert all(isinstance(e, BaseModel) for e in validated.events)
+    assert type(model.Invoice.model_validate(loaded.invoices[0])) is model.Invoice
+    copied = loaded.model_copy(update={"events": [*loaded.events]})
+    assert all(isinstance(e, BaseModel) for e in copied.events) and copied.model_dump_json()
+
+
+def test_records_hash_and_iterate_as_their_models() -> None:
+    original = parsed(SAMPLE_LEDGER / "debtors" / "benxi-taihe.yaml")
+    loaded = records.unpack(records.pack(original))
+    for one, other in zip([*original.invoices, *original.contacts], [*loaded.invoices, *loaded.contacts],
+                          strict=True):
+        assert hash(one) == hash(other) and len({one, other}) == 1
+        assert dict(one) == dict(other) and list(other) == list(one)
+
+
+def test_exclude_unset_is_refused_on_a_record() -> None:
+    loaded = records.unpack(records.pack(parsed(SAMPLE[0])))
+    with pytest.raises(TypeError, match="does not know which fields its file set"):
+        loaded.model_dump(exclude_unset=True)
