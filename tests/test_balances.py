@@ -389,10 +389,11 @@ def test_plan_not_yet_agreed_as_of_an_earlier_date() -> None:
 
 def test_balances_without_the_trail_are_the_same_balances() -> None:
     """`age` asks for balances only (trail=False): the same invoices, credit, disputes and status."""
-    from dunning.ledger import load_ledger
-    from tests.conftest import SAMPLE_LEDGER
+    from pathlib import Path
 
-    book = load_ledger(SAMPLE_LEDGER, cache=False)
+    from dunning.ledger import load_ledger
+
+    book = load_ledger(Path(__file__).resolve().parent.parent / "ledger", cache=False)
     for as_of in (date(2023, 6, 30), date(2024, 12, 31), date(2025, 8, 1), date(2026, 11, 28)):
         for debtor in book.debtors.values():
             full = debtor_state(debtor, book.settings, as_of)

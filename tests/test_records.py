@@ -25,8 +25,8 @@ from dunning import model
 from dunning import records
 from dunning.ledger import load_ledger
 from dunning.ledger import parse_debtor
-from tests.conftest import SAMPLE_LEDGER
 
+SAMPLE_LEDGER = Path(__file__).resolve().parent.parent / "ledger"
 SAMPLE = sorted((SAMPLE_LEDGER / "debtors").glob("*.yaml"))
 
 
