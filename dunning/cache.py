@@ -25,6 +25,7 @@ import hashlib
 import itertools
 import os
 import sys
+import threading
 import time
 import zlib
 from collections.abc import Iterable
@@ -201,22 +202,45 @@ def _parallel() -> bool:
     return sys.platform == "linux" and (os.cpu_count() or 1) > 1
 
 
+STAT_AHEAD_FROM = 2000
+
+
+def _stats(files: Sequence[tuple[str, str]]) -> list[os.stat_result | OSError]:
+    """Each file's own stat (a symbolic link's, not its target's), or why there is none."""
+    lstat = os.lstat
+    found: list[os.stat_result | OSError] = []
+    for _, path in files:
+        try:
+            found.append(lstat(path))
+        except OSError as error:
+            found.append(error)
+    return found
+
+
 def load_debtors(root: Path, files: Sequence[tuple[str, str]], *, enabled: bool = True,
                  ) -> tuple[dict[str, Debtor], list[LedgerError]]:
     """Every debtor file (id, path), validated: from the cache where the file is unchanged, else parsed."""
     key = cache_key() if enabled else ""
-    cached, written = _read_cache(root, key) if enabled else ({}, 0)
+    if enabled and len(files) >= STAT_AHEAD_FROM:
+        # the files' stats in a thread while this one reads the cache (the read and its CRC let go of
+        # the GIL): ~0.15 s of the ~0.25 s that 100,000 lstat calls take
+        stats: list[os.stat_result | OSError] = []
+        statting = threading.Thread(target=lambda: stats.extend(_stats(files)), daemon=True)
+        statting.start()
+        cached, written = _read_cache(root, key)
+        statting.join()
+    else:
+        cached, written = _read_cache(root, key) if enabled else ({}, 0)
+        stats = _stats(files)
     debtors: dict[str, Debtor] = {}
     errors: list[LedgerError] = []
     fresh: dict[str, Entry] = {}
     misses: list[tuple[str, str, str, Signature]] = []
     settled = written - RACY_NS
-    lstat, unpack = os.lstat, unpack_debtor  # runs 100,000 times: locals, and no Path objects
-    for debtor_id, path in files:
-        try:
-            stat = lstat(path)
-        except OSError as error:
-            errors.append(LedgerError(f"{DEBTORS_DIR}/{debtor_id}.yaml", 1, 1, f"cannot read: {error.strerror}"))
+    unpack = unpack_debtor  # runs 100,000 times: locals, and no Path objects
+    for (debtor_id, path), stat in zip(files, stats, strict=True):
+        if isinstance(stat, OSError):
+            errors.append(LedgerError(f"{DEBTORS_DIR}/{debtor_id}.yaml", 1, 1, f"cannot read: {stat.strerror}"))
             continue
         entry = cached.get(debtor_id)
         # a hit: the same inode, size and times (so the plain file with a valid id it was), settled

@@ -356,3 +356,32 @@ def test_an_in_place_edit_with_its_mtime_put_back_is_seen_by_its_ctime(
     time.sleep(0.05)  # file times advance by the kernel's tick
     same_bytes_edit(root / "debtors" / "acme.yaml", "amount: 100.00", "amount: 900.00")
     assert load_ledger(root).debtors["acme"].invoices[0].amount == Decimal("900.00")
+
+
+@pytest.mark.parametrize("ahead", [True, False], ids=["stats-in-a-thread", "stats-in-line"])
+def test_stats_taken_ahead_in_a_thread_give_the_same_load(
+        write_ledger: WriteLedger, monkeypatch: pytest.MonkeyPatch, ahead: bool) -> None:
+    """Large ledgers take the files' stats in a thread while the cache is read: the same debtors,
+    the same errors (a vanished file, a symbolic link), the same hits, as taken one by one."""
+    root = write_ledger({"acme": ACME, "beta": ACME.replace("INV-1", "INV-2"),
+                         "gamma": ACME.replace("INV-1", "INV-3")})
+    (root / "debtors" / "link.yaml").symlink_to(root / "debtors" / "acme.yaml")
+    age(root)
+    monkeypatch.setattr(cache, "STAT_AHEAD_FROM", 1 if ahead else 10**9)
+    real_lstat = os.lstat
+
+    def vanishing(path: Any, *args: Any, **kwargs: Any) -> os.stat_result:
+        if str(path).endswith("gamma.yaml"):
+            raise FileNotFoundError(2, "No such file or directory")
+        return real_lstat(path, *args, **kwargs)
+
+    for _ in range(2):  # cold, then warm (every entry served from the cache)
+        monkeypatch.setattr(cache.os, "lstat", vanishing)
+        book = load_ledger(root, collect=True)
+        monkeypatch.setattr(cache.os, "lstat", real_lstat)
+        assert list(book.debtors) == ["acme", "beta"]
+        assert sorted(str(e) for e in book.warnings) == [
+            "debtors/gamma.yaml:1:1: cannot read: No such file or directory",
+            "debtors/link.yaml:1:1: not a plain file (a symbolic link or a folder): debtor files must be plain "
+            "files inside the ledger"]
+        no_parsing(monkeypatch)
