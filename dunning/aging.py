@@ -181,6 +181,11 @@ class AgingReport:
         return document
 
 
+def _new_row(debtor_id: str, debtor: Debtor, currency: str, names: tuple[str, ...]) -> DebtorRow:
+    return DebtorRow(debtor_id, debtor.name, debtor.collector, debtor.industry, debtor.region, currency,
+                     CURRENT, None, ZERO, dict.fromkeys(names, ZERO), ZERO, ZERO, 0)
+
+
 def debtor_rows(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date, *,
                 include_all: bool = False, state: DebtorState | None = None) -> list[DebtorRow]:
     """The debtor's aging rows, one per currency with an open amount or unapplied credit."""
@@ -190,11 +195,6 @@ def debtor_rows(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date,
     names = buckets.names
     bounds = buckets.bounds
     rows: dict[str, DebtorRow] = {}
-
-    def new_row(currency: str) -> DebtorRow:
-        return DebtorRow(debtor_id, debtor.name, debtor.collector, debtor.industry, debtor.region, currency,
-                         CURRENT, None, ZERO, dict.fromkeys(names, ZERO), ZERO, ZERO, 0)
-
     for invoice in state.invoices:
         amount = invoice.open
         if not amount:
@@ -202,7 +202,7 @@ def debtor_rows(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date,
         days = (as_of - invoice.due).days
         row = rows.get(invoice.currency)
         if row is None:
-            row = rows[invoice.currency] = new_row(invoice.currency)
+            row = rows[invoice.currency] = _new_row(debtor_id, debtor, invoice.currency, names)
         bucket = CURRENT
         if days > 0:  # Buckets.of, inlined: this loop runs for every open invoice of the ledger
             for bound, bucket in bounds:  # noqa: B007 - the last bucket is open-ended
@@ -220,11 +220,11 @@ def debtor_rows(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date,
     if not rows and not unapplied:
         if not include_all:
             return []
-        rows[state.currency] = new_row(state.currency)
+        rows[state.currency] = _new_row(debtor_id, debtor, state.currency, names)
     for currency, credit in unapplied.items():
         row = rows.get(currency)
         if row is None:
-            row = rows[currency] = new_row(currency)
+            row = rows[currency] = _new_row(debtor_id, debtor, currency, names)
         row.unapplied = credit
     if len(rows) == 1:
         return list(rows.values())

@@ -377,7 +377,7 @@ def debtor_state(debtor: Debtor, settings: Settings, as_of: date, *, trail: bool
         for state in states:
             if state.id in disputed:
                 state.disputed = True
-    unapplied = {c: sum((e.amount for e in entries), ZERO) for c, entries in pool.items()}
+    unapplied = {c: sum((e.amount for e in entries), ZERO) for c, entries in pool.items()} if pool else {}
     return DebtorState(as_of, currency, states, unapplied, allocations or [], payments or [], status, bankrupt_on,
                        disputed)
 
