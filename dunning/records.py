@@ -11,11 +11,14 @@ The records stand in for the models everywhere the commands look:
 
 * `isinstance(record, model.Payment)` holds (the models' metaclass knows the records, model.py);
 * same field names, values and types (Decimal, date, a date-time with the offset it was recorded
-  with), same properties
-  (`ContactEvent.is_demand`, ...); a record equals the model it was made from;
+  with), same properties (`ContactEvent.is_demand`, ...);
+* a record equals the model it was made from and hashes like it; `dict(record)` is the model's;
 * pydantic's methods (`model_dump`, `model_copy`, ...) answer through the model the record
-  converts back to (`as_model`), so they mean exactly what they mean on a model.
+  converts back to (`as_model`), so they mean exactly what they mean on a model; a record given
+  to a model's constructor becomes that model (model.Strict).
 
+What differs: `isinstance(record, pydantic.BaseModel)` is false, `repr()` is msgspec's, and
+`model_dump(exclude_unset=True)` is refused (a record does not know which keys its file set).
 They are never validated again: they are made only from validated models, by `pack` + `unpack`.
 """
 
