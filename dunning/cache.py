@@ -138,6 +138,14 @@ def _write_cache(root: Path, key: str, entries: dict[str, Entry]) -> None:
         return
 
 
+def _served(entry: Entry) -> Debtor | None:
+    """The entry's debtor, or None when the entry is damaged (the file is then parsed again)."""
+    try:
+        return unpack_debtor(entry[5])
+    except Exception:  # whatever a damaged entry raises: never fatal
+        return None
+
+
 def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
@@ -167,8 +175,9 @@ def _parse_one(relpath: str, path: str, entry: Entry | None) -> Result:
         return [LedgerError(relpath, 1, 1, f"cannot read: {error.strerror}")]
     digest = _digest(data)
     if entry is not None and entry[4] == digest:  # same bytes, new stat (a touch, a checkout)
-        with contextlib.suppress(Exception):  # a damaged entry is parsed again
-            return digest, entry[5], unpack_debtor(entry[5])
+        served = _served(entry)
+        if served is not None:
+            return digest, entry[5], served
     try:
         debtor = parse_debtor(data, relpath)
     except LedgerErrors as located:
@@ -237,7 +246,6 @@ def load_debtors(root: Path, files: Sequence[tuple[str, str]], *, enabled: bool 
     fresh: dict[str, Entry] = {}
     misses: list[tuple[str, str, str, Signature]] = []
     settled = written - RACY_NS
-    unpack = unpack_debtor  # runs 100,000 times: locals, and no Path objects
     for (debtor_id, path), stat in zip(files, stats, strict=True):
         if isinstance(stat, OSError):
             errors.append(LedgerError(f"{DEBTORS_DIR}/{debtor_id}.yaml", 1, 1, f"cannot read: {stat.strerror}"))
@@ -247,12 +255,11 @@ def load_debtors(root: Path, files: Sequence[tuple[str, str]], *, enabled: bool 
         if (entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size
                 and entry[2] == stat.st_ino and entry[3] == stat.st_ctime_ns
                 and stat.st_mtime_ns < settled and stat.st_ctime_ns < settled):
-            try:
-                debtors[debtor_id] = unpack(entry[5])
+            served = _served(entry)
+            if served is not None:
+                debtors[debtor_id] = served
                 fresh[debtor_id] = entry
                 continue
-            except Exception:  # noqa: S110 - a damaged entry is parsed again
-                pass
         relpath = f"{DEBTORS_DIR}/{debtor_id}.yaml"
         if not SLUG.fullmatch(debtor_id):
             errors.append(LedgerError(relpath, 1, 1, f"file name '{debtor_id}.yaml' is not a debtor id: use "
