@@ -255,17 +255,22 @@ class _Recorded(ModelMetaclass):
         return type.__instancecheck__(cls, instance)
 
 
+def _unrecorded(value: Any) -> Any:
+    """A record as the model it stands for; anything else as it is."""
+    if type(value) not in RECORD_MODELS:
+        return value
+    from dunning.records import as_model  # records import this module
+
+    return as_model(value)
+
+
 class Strict(BaseModel, metaclass=_Recorded):
     """Unknown keys are errors: a typo such as `ammount:` must not pass silently."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     def __eq__(self, other: object) -> bool:
-        if type(other) in RECORD_MODELS:  # a record equals the model it was made from
-            from dunning.records import as_model
-
-            other = as_model(other)
-        return super().__eq__(other)
+        return super().__eq__(_unrecorded(other))  # a record equals the model it was made from
 
     # (no __hash__ here: pydantic gives each frozen model its hash of the field values; a record's
     # is the same, dunning.records._hash)
@@ -275,11 +280,7 @@ class Strict(BaseModel, metaclass=_Recorded):
     def _record_as_model(cls, value: Any, handler: ModelWrapValidatorHandler[Any]) -> Any:
         """A record given to a model (`Debtor(invoices=loaded.invoices)`) becomes the model it stands
         for: pydantic would otherwise keep the record itself, which it cannot dump."""
-        if type(value) in RECORD_MODELS:
-            from dunning.records import as_model
-
-            value = as_model(value)
-        return handler(value)
+        return handler(_unrecorded(value))
 
 
 # ---------------------------------------------------------------------------------------------
