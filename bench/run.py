@@ -75,7 +75,8 @@ def in_subprocess(code: str, root: Path) -> float:
 # os._exit after the output), and freeing the 2.8 million objects of a 100k ledger takes ~0.7 s.
 LOAD = "from dunning.ledger import load_ledger|book = load_ledger(root)"
 AGE = ("from dunning.ledger import load_ledger\nfrom dunning.aging import aging\nfrom datetime import date|"
-       f"book = load_ledger(root); rows = aging(book.debtors, book.settings, date.fromisoformat('{AS_OF}'))")
+       f"book = load_ledger(root); rows = aging(book.debtors, book.settings, date.fromisoformat('{AS_OF}'), "
+       "settled=book.settled)")  # as `dunning age` calls it
 
 
 def wall(command: list[str], runs: int) -> float:

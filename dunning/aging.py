@@ -13,13 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import date
 from decimal import Decimal
 from operator import attrgetter
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import Literal
+from typing import Protocol
 
 from dunning.balances import ZERO
 from dunning.balances import DebtorState
@@ -36,6 +39,9 @@ from dunning.model import Guarantee
 from dunning.model import Settings
 from dunning.model import event_day
 from dunning.model import event_instant
+
+if TYPE_CHECKING:
+    from dunning.settled import Snapshots
 
 CURRENT = "current"
 _ROW_ORDER = attrgetter("id", "currency")
@@ -85,6 +91,30 @@ def buckets_of(settings: Settings) -> Buckets:
 
 # ---------------------------------------------------------------------------------------------
 # rows
+
+
+class OpenAmount(Protocol):
+    """What a debtor's aging rows read of an invoice: `InvoiceState`, or `dunning.settled.OpenItem`."""
+
+    @property
+    def currency(self) -> str: ...
+    @property
+    def due(self) -> date: ...
+    @property
+    def open(self) -> Decimal: ...
+    @property
+    def disputed(self) -> bool: ...
+
+
+class Balances(Protocol):
+    """What a debtor's aging rows read of its balances: `DebtorState`, or `dunning.settled.Settled`."""
+
+    @property
+    def currency(self) -> str: ...
+    @property
+    def invoices(self) -> Sequence[OpenAmount]: ...
+    @property
+    def unapplied(self) -> Mapping[str, Decimal]: ...
 
 
 @dataclass(slots=True)
@@ -187,8 +217,9 @@ def _new_row(debtor_id: str, debtor: Debtor, currency: str, names: tuple[str, ..
 
 
 def debtor_rows(debtor_id: str, debtor: Debtor, settings: Settings, as_of: date, *,
-                include_all: bool = False, state: DebtorState | None = None) -> list[DebtorRow]:
-    """The debtor's aging rows, one per currency with an open amount or unapplied credit."""
+                include_all: bool = False, state: Balances | None = None) -> list[DebtorRow]:
+    """The debtor's aging rows, one per currency with an open amount or unapplied credit (from `state`
+    when given: the debtor's balances as of `as_of`)."""
     buckets = buckets_of(settings)
     if state is None:
         state = debtor_state(debtor, settings, as_of, trail=False)
@@ -297,12 +328,14 @@ def _totals(rows: Iterable[DebtorRow | GroupRow | InvoiceRow], buckets: Buckets,
 
 def aging(debtors: Mapping[str, Debtor], settings: Settings, as_of: date, *, by: Grouping = "debtor",
           collector: str | None = None, bucket: str | None = None,
-          include_all: bool = False) -> AgingReport:
+          include_all: bool = False, settled: Snapshots | None = None) -> AgingReport:
     """The aging report of the ledger as of `as_of`.
 
     `collector` keeps the debtors of one collector (a key of `collectors`); `bucket` keeps the rows
     in that bucket (a debtor's bucket, or an invoice's with `by="invoice"`); `include_all` adds the
-    debtors with no balance.
+    debtors with no balance. `settled` (a loaded ledger's `settled`) serves the balances of the
+    debtors whose last event is on or before `as_of` from the cache instead of replaying their
+    events: the same rows, ~3x faster (dunning.settled).
     """
     buckets = buckets_of(settings)
     if by == "invoice":
@@ -318,7 +351,8 @@ def aging(debtors: Mapping[str, Debtor], settings: Settings, as_of: date, *, by:
     for debtor_id, debtor in debtors.items():
         if collector is not None and debtor.collector != collector:
             continue
-        rows.extend(debtor_rows(debtor_id, debtor, settings, as_of, include_all=include_all))
+        state = settled.state(debtor_id, debtor, settings, as_of) if settled is not None else None
+        rows.extend(debtor_rows(debtor_id, debtor, settings, as_of, include_all=include_all, state=state))
     if bucket is not None:
         rows = [r for r in rows if r.bucket == bucket]
     rows.sort(key=_ROW_ORDER)

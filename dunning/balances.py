@@ -59,7 +59,7 @@ InstallmentStatus = Literal["paid", "late", "missed", "pending"]
 PlanStatus = Literal["completed", "on_track", "behind"]
 
 # Only these event types move money, due dates or dispute flags; the others are skipped unread.
-_MONEY_EVENTS = frozenset({"payment", "credit", "dispute", "resolve", "status"})
+MONEY_EVENTS = frozenset({"payment", "credit", "dispute", "resolve", "status"})
 
 
 class InvoiceState:
@@ -311,7 +311,7 @@ def debtor_state(debtor: Debtor, settings: Settings, as_of: date, *, trail: bool
     events = debtor.events
     relevant: list[tuple[date, int]] = []
     for index, event in enumerate(events):
-        if event.type in _MONEY_EVENTS:
+        if event.type in MONEY_EVENTS:
             at = event.at
             day = at if type(at) is date else _day(at, zone)
             if day <= as_of:

@@ -6,7 +6,8 @@ Design (measured by `make bench`, explained in docs/performance.md):
 * Each entry holds the file's stat (mtime_ns, size, inode, ctime_ns), the BLAKE2 digest of its bytes and the
   validated debtor packed by dunning.records (embedded msgpack, read back as a view of the cache's
   bytes); it comes back as records decoded in C, never validated again (it was validated when the
-  entry was written).
+  entry was written). It also holds the debtor's settled balances (dunning.settled), for the
+  settings whose fingerprint the cache carries: recomputed for every entry when they differ.
 * An entry is served only when the stat matches and the file was not modified in the two seconds
   before the cache was written (a same-timestamp edit then cannot hide; an edit whose mtime was
   put back still changes ctime, which nobody can set); otherwise the file is read
@@ -37,6 +38,7 @@ from stat import S_ISREG
 import msgspec
 
 from dunning import records
+from dunning import settled
 from dunning.ledger import CACHE_DIR
 from dunning.ledger import DEBTORS_DIR
 from dunning.ledger import LedgerError
@@ -45,9 +47,11 @@ from dunning.ledger import atomic_write
 from dunning.ledger import parse_debtor
 from dunning.model import SLUG
 from dunning.model import Debtor
+from dunning.model import Settings
 
 CACHE_FILE = "debtors.cache"
-KEY_SOURCES = ("model.py", "records.py", "ledger.py", "cache.py")  # what the cached bytes depend on
+# what the cached bytes depend on (balances.py: the replay whose result dunning.settled keeps)
+KEY_SOURCES = ("model.py", "records.py", "ledger.py", "cache.py", "balances.py", "settled.py")
 RACY_NS = 2_000_000_000
 
 _encoder = msgspec.msgpack.Encoder()
@@ -82,14 +86,18 @@ def unpack_debtor(data: bytes | msgspec.Raw) -> Debtor:
 
 
 Signature = tuple[int, int, int, int]  # mtime_ns, size, inode, ctime_ns (os.utime cannot set ctime)
-# the signature, the digest, the packed debtor: embedded in the cache as msgpack, read as a view
-# into the cache's bytes (msgspec.Raw), so 240 MB of debtors of a 100k ledger are not copied again
-Entry = tuple[int, int, int, int, bytes, msgspec.Raw]
+# the signature, the digest, the packed debtor, then its settled balances (horizon as an ordinal or
+# settled.NONE, packed dunning.settled.Settled): embedded in the cache as msgpack, read as views into
+# the cache's bytes (msgspec.Raw), so 240 MB of debtors of a 100k ledger are not copied again
+Entry = tuple[int, int, int, int, bytes, msgspec.Raw, int, msgspec.Raw]
+Settle = tuple[int, msgspec.Raw]
+_UNSETTLED: Settle = (settled.NONE, msgspec.Raw(b""))
 
 
 class _Document(msgspec.Struct):
     key: str
     written: int
+    settings: str  # the fingerprint of the settings the settled balances were computed with
     entries: dict[str, Entry]
 
 
@@ -113,27 +121,27 @@ def unseal(data: bytes) -> memoryview | None:
     return document if len(data) > 4 and zlib.crc32(document).to_bytes(4, "big") == check else None
 
 
-def _read_cache(root: Path, key: str) -> tuple[dict[str, Entry], int]:
+def _read_cache(root: Path, key: str) -> tuple[dict[str, Entry], int, str]:
     try:
         body = unseal(_cache_path(root).read_bytes())
         if body is None:
-            return {}, 0
+            return {}, 0, ""
         document = _document.decode(body)
         if document.key != key:
-            return {}, 0
-        return document.entries, document.written
+            return {}, 0, ""
+        return document.entries, document.written, document.settings
     except Exception:  # unreadable, truncated, of another shape: a corrupt cache is rebuilt, never fatal
-        return {}, 0
+        return {}, 0, ""
 
 
-def _write_cache(root: Path, key: str, entries: dict[str, Entry]) -> None:
+def _write_cache(root: Path, key: str, fingerprint: str, entries: dict[str, Entry]) -> None:
     folder = root / CACHE_DIR
     try:
         folder.mkdir(exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# dunning's disposable cache: never tracked\n*\n", encoding="utf-8")
-        atomic_write(_cache_path(root), seal(_encoder.encode(_Document(key, time.time_ns(), entries))))
+        atomic_write(_cache_path(root), seal(_encoder.encode(_Document(key, time.time_ns(), fingerprint, entries))))
     except OSError:
         return
 
@@ -146,6 +154,17 @@ def _served(entry: Entry) -> Debtor | None:
         return None
 
 
+def _settle(debtor: Debtor, settings: Settings | None) -> Settle:
+    """The debtor's settled balances for a cache entry (none without valid settings)."""
+    if settings is None:
+        return _UNSETTLED
+    try:
+        horizon, data = settled.encode(debtor, settings)
+    except Exception:  # a validated debtor always replays; if not, `age` replays it and says so, the load goes on
+        return _UNSETTLED
+    return horizon, msgspec.Raw(data)
+
+
 def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
@@ -156,8 +175,9 @@ PARALLEL_FROM = 1500
 _CHUNK = 250
 
 
-# (digest, packed debtor, the debtor's records when already decoded) or the file's errors
-Result = tuple[bytes, bytes | msgspec.Raw, Debtor | None] | list[LedgerError]
+# (digest, packed debtor, the debtor's records when already decoded, its settled balances when
+# already computed) or the file's errors
+Result = tuple[bytes, bytes | msgspec.Raw, Debtor | None, Settle | None] | list[LedgerError]
 Parsed = tuple[str, Signature, Result]
 
 
@@ -166,8 +186,9 @@ def _internal(relpath: str, what: str, error: Exception) -> list[LedgerError]:
                         f"{error}); please report it, with the file")]
 
 
-def _parse_one(relpath: str, path: str, entry: Entry | None) -> Result:
-    """(digest, packed debtor, records or None) for one changed file, or its errors."""
+def _parse_one(relpath: str, path: str, entry: Entry | None, settings: Settings | None = None) -> Result:
+    """(digest, packed debtor, records or None, settled balances or None) for one changed file, or its
+    errors. An unchanged file (same digest as `entry`) is served from the entry, not settled again."""
     try:
         with open(path, "rb") as file:
             data = file.read()
@@ -177,24 +198,26 @@ def _parse_one(relpath: str, path: str, entry: Entry | None) -> Result:
     if entry is not None and entry[4] == digest:  # same bytes, new stat (a touch, a checkout)
         served = _served(entry)
         if served is not None:
-            return digest, entry[5], served
+            return digest, entry[5], served, None
     try:
         debtor = parse_debtor(data, relpath)
     except LedgerErrors as located:
         return located.errors
     try:
-        return digest, pack_debtor(debtor), None
+        packed = pack_debtor(debtor)
     except Exception as error:  # a validated debtor always packs; but never a traceback
         return _internal(relpath, "pack", error)
+    return digest, packed, None, _settle(debtor, settings)
 
 
-def _parse_chunk(items: list[tuple[str, str, str]]) -> list[tuple[str, Result]]:
-    """In a worker: parse files, return what crosses back cheaply (packed bytes, or the errors)."""
+def _parse_chunk(settings: Settings | None, items: list[tuple[str, str, str]]) -> list[tuple[str, Result]]:
+    """In a worker: parse and settle files, return what crosses back cheaply (bytes, or the errors)."""
     gc.disable()
-    return [(debtor_id, _parse_one(relpath, path, None)) for debtor_id, relpath, path in items]  # no records
+    return [(debtor_id, _parse_one(relpath, path, None, settings)) for debtor_id, relpath, path in items]
 
 
-def _parse_in_workers(misses: list[tuple[str, str, str, Signature]]) -> Iterator[Parsed]:
+def _parse_in_workers(misses: list[tuple[str, str, str, Signature]], settings: Settings | None) -> Iterator[Parsed]:
+    import functools
     import multiprocessing
 
     signatures = {debtor_id: signature for debtor_id, _, _, signature in misses}
@@ -202,7 +225,7 @@ def _parse_in_workers(misses: list[tuple[str, str, str, Signature]]) -> Iterator
     chunks = [work[i:i + _CHUNK] for i in range(0, len(work), _CHUNK)]
     context = multiprocessing.get_context("fork")
     with context.Pool(min(os.cpu_count() or 1, 8)) as pool:
-        for chunk in pool.imap(_parse_chunk, chunks):
+        for chunk in pool.imap(functools.partial(_parse_chunk, settings), chunks):
             for debtor_id, result in chunk:
                 yield debtor_id, signatures[debtor_id], result
 
@@ -227,25 +250,37 @@ def _stats(files: Sequence[tuple[str, str]]) -> list[os.stat_result | OSError]:
 
 
 def load_debtors(root: Path, files: Sequence[tuple[str, str]], *, enabled: bool = True,
-                 ) -> tuple[dict[str, Debtor], list[LedgerError]]:
-    """Every debtor file (id, path), validated: from the cache where the file is unchanged, else parsed."""
+                 settings: Settings | None = None,
+                 ) -> tuple[dict[str, Debtor], list[LedgerError], settled.Snapshots]:
+    """Every debtor file (id, path), validated: from the cache where the file is unchanged, else parsed.
+
+    With `settings` (valid ones) and the cache on, each debtor's settled balances come too
+    (dunning.settled): kept in the cache, computed for the files parsed and for every file when the
+    settings changed.
+    """
     key = cache_key() if enabled else ""
+    fingerprint = settled.fingerprint(settings) if enabled and settings is not None else ""
     if enabled and len(files) >= STAT_AHEAD_FROM:
         # the files' stats in a thread while this one reads the cache (the read and its CRC let go of
         # the GIL): ~0.15 s of the ~0.25 s that 100,000 lstat calls take
         stats: list[os.stat_result | OSError] = []
         statting = threading.Thread(target=lambda: stats.extend(_stats(files)), daemon=True)
         statting.start()
-        cached, written = _read_cache(root, key)
+        cached, written, kept_for = _read_cache(root, key)
         statting.join()
     else:
-        cached, written = _read_cache(root, key) if enabled else ({}, 0)
+        cached, written, kept_for = _read_cache(root, key) if enabled else ({}, 0, "")
         stats = _stats(files)
+    if not fingerprint:  # no valid settings: keep the settled balances for the settings they were made for
+        settings, fingerprint = None, kept_for
+    # the cached settled balances are of these settings; else every entry is settled again
+    settled_kept = fingerprint == kept_for
+    resettled = False
     debtors: dict[str, Debtor] = {}
     errors: list[LedgerError] = []
     fresh: dict[str, Entry] = {}
     misses: list[tuple[str, str, str, Signature]] = []
-    settled = written - RACY_NS
+    quiet_before = written - RACY_NS
     for (debtor_id, path), stat in zip(files, stats, strict=True):
         if isinstance(stat, OSError):
             errors.append(LedgerError(f"{DEBTORS_DIR}/{debtor_id}.yaml", 1, 1, f"cannot read: {stat.strerror}"))
@@ -254,10 +289,13 @@ def load_debtors(root: Path, files: Sequence[tuple[str, str]], *, enabled: bool 
         # a hit: the same inode, size and times (so the plain file with a valid id it was), settled
         if (entry is not None and entry[0] == stat.st_mtime_ns and entry[1] == stat.st_size
                 and entry[2] == stat.st_ino and entry[3] == stat.st_ctime_ns
-                and stat.st_mtime_ns < settled and stat.st_ctime_ns < settled):
+                and stat.st_mtime_ns < quiet_before and stat.st_ctime_ns < quiet_before):
             served = _served(entry)
             if served is not None:
                 debtors[debtor_id] = served
+                if settings is not None and (not settled_kept or entry[6] == settled.NONE):
+                    entry = (*entry[:6], *_settle(served, settings))
+                    resettled = True
                 fresh[debtor_id] = entry
                 continue
         relpath = f"{DEBTORS_DIR}/{debtor_id}.yaml"
@@ -273,17 +311,18 @@ def load_debtors(root: Path, files: Sequence[tuple[str, str]], *, enabled: bool 
     # an unchanged file with a new stat needs no parse: only the rest may go to workers
     unread = [m for m in misses if m[0] not in cached]
     if len(unread) >= PARALLEL_FROM and _parallel():
-        results: Iterable[Parsed] = _parse_in_workers(unread)
+        results: Iterable[Parsed] = _parse_in_workers(unread, settings)
         rest = [m for m in misses if m[0] in cached]
     else:
         results, rest = (), misses
-    parsed = itertools.chain(results, ((debtor_id, signature, _parse_one(relpath, path, cached.get(debtor_id)))
+    parsed = itertools.chain(results, ((debtor_id, signature,
+                                        _parse_one(relpath, path, cached.get(debtor_id), settings))
                                        for debtor_id, relpath, path, signature in rest))
     for debtor_id, signature, result in parsed:
         if isinstance(result, list):
             errors.extend(result)
             continue
-        digest, packed, debtor = result
+        digest, packed, debtor, balances = result
         raw = packed if isinstance(packed, msgspec.Raw) else msgspec.Raw(packed)
         if debtor is None:
             try:
@@ -291,13 +330,19 @@ def load_debtors(root: Path, files: Sequence[tuple[str, str]], *, enabled: bool 
             except Exception as error:  # what was just packed always unpacks; but never a traceback
                 errors.extend(_internal(f"{DEBTORS_DIR}/{debtor_id}.yaml", "unpack", error))
                 continue
+        if balances is None:  # served from an entry of the same bytes: its balances, if still good
+            old = cached[debtor_id]
+            balances = (old[6], old[7]) if settled_kept and old[6] != settled.NONE else _settle(debtor, settings)
         debtors[debtor_id] = debtor
-        fresh[debtor_id] = (*signature, digest, raw)
+        fresh[debtor_id] = (*signature, digest, raw, *balances)
     if misses:
         debtors = dict(sorted(debtors.items()))
-    if enabled and (misses or not written or any(k not in fresh for k in cached)):
-        _write_cache(root, key, fresh)
-    return debtors, errors
+    if enabled and (misses or resettled or not written or not settled_kept or any(k not in fresh for k in cached)):
+        _write_cache(root, key, fingerprint, fresh)
+    if settings is None:
+        return debtors, errors, settled.Snapshots()
+    return debtors, errors, settled.Snapshots(settings, {debtor_id: (debtor, fresh[debtor_id][6], fresh[debtor_id][7])
+                                                         for debtor_id, debtor in debtors.items()})
 
 
 def clear(root: Path) -> None:

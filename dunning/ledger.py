@@ -31,6 +31,7 @@ from datetime import datetime
 from decimal import Decimal
 from decimal import InvalidOperation
 from pathlib import Path
+from typing import TYPE_CHECKING
 from typing import Any
 
 import yaml
@@ -43,6 +44,9 @@ from dunning.model import ContactEvent
 from dunning.model import Debtor
 from dunning.model import Settings
 from dunning.model import event_instant
+
+if TYPE_CHECKING:
+    from dunning.settled import Snapshots
 
 SETTINGS_FILE = "dunning.yaml"
 DEBTORS_DIR = "debtors"
@@ -626,6 +630,8 @@ class Ledger:
     debtors: dict[str, Debtor]
     warnings: list[LedgerError] = field(default_factory=list)
     settings_ok: bool = True  # False: dunning.yaml is broken and `settings` are stand-ins (check only)
+    # each debtor's balances after its last event, as the cache kept them (dunning.settled); for aging
+    settled: Snapshots | None = None
 
     def path_of(self, debtor_id: str) -> Path:
         return self.root / DEBTORS_DIR / f"{debtor_id}.yaml"
@@ -669,7 +675,8 @@ def load_ledger(root: Path, *, cache: bool = True, collect: bool = False) -> Led
     collecting = gc.isenabled()
     gc.disable()
     try:
-        debtors, file_errors = debtor_cache.load_debtors(root, debtor_files(root), enabled=cache)
+        debtors, file_errors, snapshots = debtor_cache.load_debtors(root, debtor_files(root), enabled=cache,
+                                                                    settings=settings if settings_ok else None)
     finally:
         # They live until the command ends: keep every later collection from scanning them at all.
         gc.freeze()
@@ -681,7 +688,7 @@ def load_ledger(root: Path, *, cache: bool = True, collect: bool = False) -> Led
     real = [e for e in errors if e.severity == "error"]
     if real and not collect:
         raise LedgerErrors(real)
-    ledger = Ledger(root, settings, debtors, settings_ok=settings_ok)
+    ledger = Ledger(root, settings, debtors, settings_ok=settings_ok, settled=snapshots)
     ledger.warnings = errors if collect else [e for e in errors if e.severity != "error"]
     return ledger
 

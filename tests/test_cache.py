@@ -3,7 +3,8 @@
 * an entry is served only when the file's stat (mtime_ns, size, inode, ctime_ns) matches and the file was not
   modified in the two seconds before the cache was written; otherwise the file's digest decides:
   same bytes (a `touch`) -> the entry is reused, else the file is parsed again;
-* the cache is keyed by the tool's version and the source of model.py, ledger.py and cache.py;
+* the cache is keyed by the tool's version and the source of model.py, records.py, ledger.py, cache.py,
+  balances.py and settled.py (see test_settled.py for the settled balances it keeps);
 * a cache that cannot be read, is corrupt or of another key is rebuilt, never fatal; one that cannot
   be written is skipped; it lives in `.dunning/`, which git never tracks.
 

@@ -132,5 +132,5 @@ def age(
     if bucket is not None and bucket not in names:
         fail(f"--bucket: unknown bucket '{bucket}': use one of {', '.join(names)}")
     report = aging(book.debtors, settings, day, by=by, collector=key,  # type: ignore[arg-type]
-                   bucket=bucket, include_all=include_all)
+                   bucket=bucket, include_all=include_all, settled=book.settled)
     emit(render_report(report, settings, kind), output)
