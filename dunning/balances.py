@@ -163,20 +163,24 @@ class DebtorState:
 
 
 @dataclass(frozen=True, slots=True)
-class _Terms:
+class ReplayTerms:
+    """All that the replay (`debtor_state`) reads of the settings. `dunning.settled.fingerprint` is made
+    of these fields: a setting the replay comes to read must be added here, never read directly."""
+
     zone: ZoneInfo
     currency: str
 
 
-_terms_cache: list[tuple[Settings, _Terms]] = []
+_terms_cache: list[tuple[Settings, ReplayTerms]] = []
 
 
-def _terms(settings: Settings) -> _Terms:
+def replay_terms(settings: Settings) -> ReplayTerms:
+    """The settings as the replay reads them."""
     # One entry keyed by identity: a report calls debtor_state 100k times with the same settings,
     # and building a ZoneInfo or reading pydantic properties each time would dominate the cost.
     if _terms_cache and _terms_cache[0][0] is settings:
         return _terms_cache[0][1]
-    terms = _Terms(settings.zone, settings.currency)
+    terms = ReplayTerms(settings.zone, settings.currency)
     _terms_cache[:] = [(settings, terms)]
     return terms
 
@@ -288,7 +292,7 @@ def debtor_state(debtor: Debtor, settings: Settings, as_of: date, *, trail: bool
     come ~20% faster without the record of which money went where."""
     # This runs once per debtor in `dunning age` over 100k debtors: locals and inlined steps on
     # purpose, rare cases (early credit, bankruptcy, disputes) in helpers.
-    terms = _terms(settings)
+    terms = replay_terms(settings)
     zone = terms.zone
     currency = debtor.currency or terms.currency
     terms_days = None
@@ -441,7 +445,7 @@ def promise_states(debtor: Debtor, settings: Settings, as_of: date,
     """
     if state is None:
         state = debtor_state(debtor, settings, as_of)
-    zone = _terms(settings).zone
+    zone = replay_terms(settings).zone
     found = []
     for index, event in enumerate(debtor.events):
         if not isinstance(event, ContactEvent) or event.promise is None:
@@ -551,7 +555,7 @@ def plan_states(debtor: Debtor, settings: Settings, as_of: date,
     """
     if state is None:
         state = debtor_state(debtor, settings, as_of)
-    zone = _terms(settings).zone
+    zone = replay_terms(settings).zone
     plans = [(index, event, _day(event.at, zone)) for index, event in enumerate(debtor.events)
              if isinstance(event, Plan)]
     plans = [p for p in plans if p[2] <= as_of]

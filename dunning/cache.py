@@ -91,7 +91,8 @@ Signature = tuple[int, int, int, int]  # mtime_ns, size, inode, ctime_ns (os.uti
 # the cache's bytes (msgspec.Raw), so 240 MB of debtors of a 100k ledger are not copied again
 Entry = tuple[int, int, int, int, bytes, msgspec.Raw, int, msgspec.Raw]
 Settle = tuple[int, msgspec.Raw]
-_UNSETTLED: Settle = (settled.NONE, msgspec.Raw(b""))
+# msgpack nil: an empty Raw would encode as nothing at all and leave the entry one item short
+_UNSETTLED: Settle = (settled.NONE, msgspec.Raw(b"\xc0"))
 
 
 class _Document(msgspec.Struct):
@@ -160,7 +161,7 @@ def _settle(debtor: Debtor, settings: Settings | None) -> Settle:
         return _UNSETTLED
     try:
         horizon, data = settled.encode(debtor, settings)
-    except Exception:  # a validated debtor always replays; if not, `age` replays it and says so, the load goes on
+    except Exception:  # a validated debtor always replays; if one does not, `age` meets the same error, not the load
         return _UNSETTLED
     return horizon, msgspec.Raw(data)
 
@@ -294,8 +295,10 @@ def load_debtors(root: Path, files: Sequence[tuple[str, str]], *, enabled: bool 
             if served is not None:
                 debtors[debtor_id] = served
                 if settings is not None and (not settled_kept or entry[6] == settled.NONE):
-                    entry = (*entry[:6], *_settle(served, settings))
-                    resettled = True
+                    again = _settle(served, settings)
+                    # a debtor that cannot be settled is not worth rewriting the cache for, every load
+                    resettled = resettled or not settled_kept or again[0] != settled.NONE
+                    entry = (*entry[:6], *again)
                 fresh[debtor_id] = entry
                 continue
         relpath = f"{DEBTORS_DIR}/{debtor_id}.yaml"

@@ -95,35 +95,58 @@ PositiveMoney = Annotated[Decimal, BeforeValidator(parse_money), AfterValidator(
 NonNegativeMoney = Annotated[Decimal, BeforeValidator(parse_money), AfterValidator(_non_negative)]
 
 
+# The dates a ledger and the command options may hold. Wider than any receivable's, narrow enough
+# that every date the tool derives from them (due dates up to 3,650 days on, limitation periods of
+# up to 20 years, months counted back in reports, a time zone's shift of a day) stays a date: year 1
+# or 9999 made those overflow into a traceback.
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
+
+
+def _in_range(day: date, shown: str) -> None:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{shown} is out of range ({FIRST_DAY} to {LAST_DAY})")
+
+
 def parse_date(value: Any) -> date:
-    """An ISO calendar date (`2025-03-31`); a datetime or anything else is an error."""
+    """An ISO calendar date (`2025-03-31`) from 1900 to 2999; a datetime or anything else is an error."""
     if isinstance(value, datetime):
         raise ValueError(f"not a date (a date has no time): '{value.isoformat()}'")
     if isinstance(value, date):
+        _in_range(value, value.isoformat())
         return value
     if isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             try:
-                return date.fromisoformat(text)
+                day = date.fromisoformat(text)
             except ValueError:
                 pass
+            else:
+                _in_range(day, text)
+                return day
     raise ValueError(f"not a date: {value!r}")
 
 
 def parse_moment(value: Any) -> date | datetime:
-    """An event's `at`: an ISO date or date-time (with or without an offset)."""
-    if isinstance(value, datetime | date):
+    """An event's `at`: an ISO date or date-time (with or without an offset), from 1900 to 2999."""
+    if isinstance(value, datetime):
+        _in_range(value.date(), value.isoformat())
         return value
+    if isinstance(value, date):
+        return parse_date(value)
     if isinstance(value, str):
         text = value.strip()
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
             return parse_date(text)
         if re.fullmatch(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?", text):
             try:
-                return datetime.fromisoformat(text.replace("Z", "+00:00"))
+                moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
             except ValueError:
                 pass
+            else:
+                _in_range(moment.date(), text)
+                return moment
     raise ValueError(f"not a date or date-time: {value!r}")
 
 

@@ -11,24 +11,32 @@ Nothing here computes money a second way: `settle` *is* `debtor_state` at the ho
 stale is guarded where it is served (`Snapshots.state`):
 
 * the debtor file: an entry is kept with the file's digest and recomputed when the file changes;
-* the settings: the whole cache carries a fingerprint of `dunning.yaml`'s validated settings, and
-  every entry is recomputed when it differs (the replay reads the time zone and currency);
+* the settings: the whole cache carries a fingerprint of what the replay reads of them
+  (`balances.ReplayTerms`: the time zone, with a digest of the zone's rules, and the currency),
+  and every entry is recomputed when it differs;
 * the code: `balances.py` and this module are part of the cache key (`dunning.cache.KEY_SOURCES`);
 * the as-of date: before the horizon the replay runs as always;
 * the debtor object: a snapshot is served only for the very debtor object the cache loaded, so a
-  debtor changed in memory (a command that adds an event) is replayed;
+  debtor replaced in memory (say by `model_copy` with one more event) is replayed. Debtors are
+  never changed in place (records are frozen; their lists are not, and nothing appends to them);
 * the settings object: served only with the settings it was computed for.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import os
+import zoneinfo
 from datetime import date
 from decimal import Decimal
+from importlib import resources
 
 import msgspec
 
 from dunning.balances import MONEY_EVENTS
 from dunning.balances import debtor_state
+from dunning.balances import replay_terms
 from dunning.model import Debtor
 from dunning.model import Settings
 from dunning.model import event_day
@@ -87,8 +95,37 @@ def settle(debtor: Debtor, settings: Settings) -> Settled:
 
 
 def fingerprint(settings: Settings) -> str:
-    """Changes whenever the validated settings do (all of them: cheap, and nothing to keep in step)."""
-    return settings.model_dump_json()
+    """What the replay reads of the settings (`balances.ReplayTerms`: the time zone and the currency),
+    with the zone's rules themselves: an update of the time-zone database can move an event to
+    another day. Other settings (collectors, buckets...) do not change balances."""
+    terms = replay_terms(settings)
+    parts = []
+    for item in dataclasses.fields(terms):
+        value = getattr(terms, item.name)
+        if isinstance(value, zoneinfo.ZoneInfo):
+            parts.append(f"{item.name}={value.key}@{_zone_rules(value.key)}")
+        else:
+            parts.append(f"{item.name}={value!r}")
+    return " ".join(parts)
+
+
+def _zone_rules(key: str) -> str:
+    """A digest of the zone's TZif data, from where `zoneinfo` reads it (TZPATH, then the tzdata package);
+    random when it cannot be read, so that nothing is ever served for rules nobody can compare."""
+    data: bytes | None = None
+    for folder in zoneinfo.TZPATH:
+        try:
+            with open(os.path.join(folder, key), "rb") as file:  # noqa: PTH118 - TZPATH entries are text
+                data = file.read()
+            break
+        except OSError:
+            continue
+    if data is None:
+        try:
+            data = resources.files("tzdata.zoneinfo").joinpath(*key.split("/")).read_bytes()
+        except (ImportError, OSError):
+            return os.urandom(8).hex()
+    return hashlib.blake2b(data, digest_size=8).hexdigest()
 
 
 def encode(debtor: Debtor, settings: Settings) -> tuple[int, bytes]:

@@ -392,3 +392,19 @@ def test_a_broken_copy_of_the_sample_lists_every_error(sample_copy: Path) -> Non
     assert code == 1
     # and a second time, now that a cache exists: the same list
     assert check(sample_copy) == (1, sorted(expected))
+
+
+def test_dates_out_of_range_are_located_errors_not_tracebacks(write_ledger: WriteLedger) -> None:
+    # Year 1 and 9999 used to pass and then overflow: a due date past 9999, an offset before year 1.
+    root = write_ledger({
+        "far": H + "invoices:\n  - {id: INV-1, issued: 9999-12-20, amount: 100.00}\n",
+        "early": H + "events:\n  - {at: 0001-01-01T00:30:00+09:00, type: call, by: zhang.san}\n",
+        "quoted": H + "events:\n  - {at: '1899-12-31', type: note}\n",
+    })
+    assert check(root) == (1, [
+        "debtors/early.yaml:4:6: events[0].at: 0001-01-01T00:30:00+09:00 is out of range (1900-01-01 to 2999-12-31)",
+        "debtors/far.yaml:4:17: invoices[0].issued: 9999-12-20 is out of range (1900-01-01 to 2999-12-31)",
+        "debtors/quoted.yaml:4:6: events[0].at: 1899-12-31 is out of range (1900-01-01 to 2999-12-31)",
+    ])
+    result = runner.invoke(app, ["age", "--ledger", str(root)])
+    assert result.exit_code == 1 and "out of range" in result.output and "Traceback" not in result.output

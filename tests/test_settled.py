@@ -11,6 +11,7 @@ currencies and event times near midnight in other time zones.
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Callable
 from datetime import UTC
 from datetime import date
@@ -354,3 +355,122 @@ def test_no_settled_balances_without_cache_or_valid_settings(sample: Path) -> No
     assert book.settled is not None and len(book.settled) == len(book.debtors)
     for as_of in DATES:
         assert report(book, as_of, settled=book.settled) == report(book, as_of)
+
+
+def cache_document(root: Path) -> dict[str, Any]:
+    body = cache.unseal((root / ".dunning" / "debtors.cache").read_bytes())
+    assert body is not None, "the cache's CRC does not match"
+    document: dict[str, Any] = msgspec.msgpack.decode(body)
+    return document
+
+
+def test_the_fingerprint_is_what_the_replay_reads_of_the_settings() -> None:
+    base = settled.fingerprint(ledger_settings())
+    assert settled.fingerprint(ledger_settings(collectors={"li.si": "李四"}, warn_days=30,
+                                               buckets={"A": 10, "B": None})) == base
+    assert settled.fingerprint(ledger_settings(currency="EUR")) != base
+    assert settled.fingerprint(ledger_settings(timezone="Asia/Tokyo")) != base  # same offset, other zone
+
+
+def test_broken_settings_and_an_edited_file_keep_the_cache_whole(sample: Path) -> None:
+    first = load_ledger(sample)
+    settings_file = sample / "dunning.yaml"
+    good = settings_file.read_bytes()
+    settings_file.write_bytes(good + b"\nbuckets: 7\n")
+    edited = sample / "debtors" / f"{next(iter(first.debtors))}.yaml"
+    edited.write_text(edited.read_text(encoding="utf-8") + "# a comment\n", encoding="utf-8")
+    load_ledger(sample, collect=True)
+    document = cache_document(sample)  # an unsettled entry once left the whole cache unreadable
+    assert len(document["entries"]) == len(first.debtors)
+    assert document["entries"][edited.stem][6] == settled.NONE
+    assert document["settings"] == settled.fingerprint(first.settings)
+    settings_file.write_bytes(good)
+    book = load_ledger(sample)
+    assert book.settled is not None and len(book.settled) == len(book.debtors)
+    kept = book.settled.state(edited.stem, book.debtors[edited.stem], book.settings, D("2030-01-01"))
+    assert kept == settled.settle(book.debtors[edited.stem], book.settings)
+    assert cache_document(sample)["entries"][edited.stem][6] != settled.NONE
+
+
+def test_a_debtor_that_cannot_be_settled_is_replayed_and_the_cache_not_rewritten_each_time(
+        sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = settled.settle
+    victim = sorted(p.stem for p in (sample / "debtors").glob("*.yaml"))[0]
+
+    def failing(debtor: Debtor, settings: Settings) -> settled.Settled:
+        if debtor.name == load_ledger(sample, cache=False).debtors[victim].name:
+            raise OverflowError("date value out of range")
+        return original(debtor, settings)
+
+    monkeypatch.setattr(settled, "settle", failing)
+    monkeypatch.setattr(cache, "RACY_NS", 0)  # the files were just copied: no racy window to wait out
+    time.sleep(0.05)  # file times advance by the kernel's tick
+    book = load_ledger(sample)
+    assert book.settled is not None
+    assert book.settled.state(victim, book.debtors[victim], book.settings, D("2030-01-01")) is None
+    assert report(book, D("2030-01-01"), settled=book.settled) == report(book, D("2030-01-01"))
+    written = cache_document(sample)["written"]
+    load_ledger(sample)
+    assert cache_document(sample)["written"] == written
+
+
+def zone_file(key: str) -> bytes:
+    """The TZif data of a zone, from where zoneinfo reads it."""
+    import zoneinfo
+    from importlib import resources
+
+    for folder in zoneinfo.TZPATH:
+        candidate = Path(folder) / key
+        if candidate.is_file():
+            return candidate.read_bytes()
+    return resources.files("tzdata.zoneinfo").joinpath(*key.split("/")).read_bytes()
+
+
+AGE_BOTH_WAYS = """\
+import json, sys
+from datetime import date
+from pathlib import Path
+from dunning.aging import aging
+from dunning.ledger import load_ledger
+book = load_ledger(Path(sys.argv[1]))
+day = date(2026, 4, 1)
+served = aging(book.debtors, book.settings, day, settled=book.settled).as_json()
+replayed = aging(book.debtors, book.settings, day).as_json()
+print(json.dumps([served, replayed], default=str))
+"""
+
+
+def test_new_time_zone_rules_settle_every_debtor_again(tmp_path: Path) -> None:
+    """The same zone name with other rules (a tz database update) must not serve yesterday's days."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "ledger"
+    (root / "debtors").mkdir(parents=True)
+    (root / "dunning.yaml").write_text("format: 1\ncreditor: {name: 测试公司}\ntimezone: Asia/Shanghai\n",
+                                       encoding="utf-8")
+    # 20:00 UTC is the next day in Shanghai (+08:00), the same day in UTC: bankruptcy makes the
+    # invoice due that day only when the event falls on or after its issue day
+    (root / "debtors" / "acme.yaml").write_text("""\
+name: 甲公司
+invoices:
+  - {id: A, issued: 2026-03-02, due: 2026-06-30, amount: 100.00}
+events:
+  - {at: 2026-03-01T20:00:00+00:00, type: status, status: bankrupt}
+""", encoding="utf-8")
+    fake = tmp_path / "tz"
+    (fake / "Asia").mkdir(parents=True)
+    (fake / "Asia" / "Shanghai").write_bytes(zone_file("UTC"))
+
+    def both(**env: str) -> list[Any]:
+        import os
+
+        done = subprocess.run([sys.executable, "-c", AGE_BOTH_WAYS, str(root)], capture_output=True, text=True,
+                              env={**os.environ, **env}, check=True)
+        result: list[Any] = __import__("json").loads(done.stdout)
+        return result
+
+    served, replayed = both()
+    assert served == replayed and served["debtors"][0]["bucket"] == "A"  # due 2026-03-02, 30 days overdue
+    served, replayed = both(PYTHONTZPATH=str(fake))  # the warm cache holds Shanghai's real rules
+    assert served == replayed and served["debtors"][0]["bucket"] == "current"

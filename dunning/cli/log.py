@@ -13,9 +13,7 @@ from typing import get_args
 
 import typer
 
-from dunning.cli.base import EARLIEST
 from dunning.cli.base import EXIT_LEDGER
-from dunning.cli.base import LATEST
 from dunning.cli.base import LedgerOption
 from dunning.cli.base import app
 from dunning.cli.base import fail
@@ -76,9 +74,6 @@ def parse_at(value: str | None, settings: Settings, name: str = "--at") -> dict[
         moment = parse_moment(value)
     except ValueError as error:
         fail(f"{name}: {error}")
-    day = moment.date() if isinstance(moment, datetime) else moment
-    if not EARLIEST <= day <= LATEST:
-        fail(f"{name}: {value} is out of range ({EARLIEST} to {LATEST})")
     if isinstance(moment, datetime):
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=settings.zone)
