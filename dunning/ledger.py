@@ -121,6 +121,9 @@ def _refuse_duplicate_keys(loader: Any, node: Any, deep: bool) -> None:
     seen: dict[Any, Any] = {}
     for key_node, _ in node.value:
         key = loader.construct_object(key_node, deep=deep)
+        if isinstance(key, dict | list):  # a complex key (`? {x: 1}`): unhashable, and never a field name
+            raise yaml.constructor.ConstructorError(None, None, "a key must be text, not a mapping or a list",
+                                                    key_node.start_mark)
         if key in seen:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key '{key}' (first at line {seen[key].line + 1})", key_node.start_mark)

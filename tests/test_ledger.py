@@ -265,6 +265,13 @@ FILE_RULES: list[tuple[str, Files, list[str]]] = [
     ("duplicate-nested-key", debtor(H + "invoices:\n  - id: INV-1\n    issued: 2025-01-01\n    amount: 100\n"
                                     "    amount: 200\n"),
      ["debtors/x.yaml:7:5: YAML: duplicate key 'amount' (first at line 6)"]),
+    # a complex key (found by the fuzzer: it was a TypeError traceback)
+    ("mapping-as-key", debtor("? x: \nname: 甲公司\n"),
+     ["debtors/x.yaml:1:3: YAML: a key must be text, not a mapping or a list"]),
+    ("list-as-key", debtor(H + "? [a, b]\n: 1\n"),
+     ["debtors/x.yaml:3:3: YAML: a key must be text, not a mapping or a list"]),
+    ("mapping-as-key-with-alias", debtor(H + "? {x: &a 1}\n: *a\n"),
+     ["debtors/x.yaml:3:3: YAML: a key must be text, not a mapping or a list"]),
     ("nested-too-deep", debtor(H + "region: " + "[" * 1000 + "]" * 1000 + "\n"),
      ["debtors/x.yaml:3:49: YAML: nested deeper than 40 levels"]),
     # PyYAML reads it, yaml-rs does not: yaml-rs's reason is reported (it gives no position)
