@@ -71,8 +71,8 @@ _decoder = msgspec.msgpack.Decoder(Settled)
 
 def horizon(debtor: Debtor, settings: Settings) -> date:
     """The last day that can change the debtor's balances: the latest invoice issue day and money-event
-    day (in the ledger's time zone); `date.min` for a debtor with neither."""
-    zone = settings.zone
+    day (in the ledger's time zone, as the replay takes it); `date.min` for a debtor with neither."""
+    zone = replay_terms(settings).zone
     last = date.min
     for invoice in debtor.invoices:
         if invoice.issued > last:
