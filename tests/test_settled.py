@@ -289,6 +289,13 @@ def test_cold_warm_and_worker_loads_settle_alike(sample: Path, monkeypatch: pyte
             assert kept is not None and kept == settled.settle(debtor, book.settings), debtor_id
 
 
+def cache_document(root: Path) -> dict[str, Any]:
+    body = cache.unseal((root / ".dunning" / "debtors.cache").read_bytes())
+    assert body is not None, "the cache's CRC does not match"
+    document: dict[str, Any] = msgspec.msgpack.decode(body)
+    return document
+
+
 def test_changed_settings_settle_every_debtor_again(sample: Path) -> None:
     load_ledger(sample)
     settings_file = sample / "dunning.yaml"
@@ -304,9 +311,7 @@ def test_changed_settings_settle_every_debtor_again(sample: Path) -> None:
     for debtor_id, debtor in book.debtors.items():
         kept = book.settled.state(debtor_id, debtor, book.settings, D("2030-01-01"))
         assert kept is not None and kept == settled.settle(debtor, book.settings)
-    body = cache.unseal((sample / ".dunning" / "debtors.cache").read_bytes())
-    assert body is not None
-    assert msgspec.msgpack.decode(body)["settings"] == settled.fingerprint(book.settings)
+    assert cache_document(sample)["settings"] == settled.fingerprint(book.settings)
 
 
 def test_an_edited_debtor_file_is_settled_again(sample: Path) -> None:
@@ -357,13 +362,6 @@ def test_no_settled_balances_without_cache_or_valid_settings(sample: Path) -> No
         assert report(book, as_of, settled=book.settled) == report(book, as_of)
 
 
-def cache_document(root: Path) -> dict[str, Any]:
-    body = cache.unseal((root / ".dunning" / "debtors.cache").read_bytes())
-    assert body is not None, "the cache's CRC does not match"
-    document: dict[str, Any] = msgspec.msgpack.decode(body)
-    return document
-
-
 def test_the_fingerprint_is_what_the_replay_reads_of_the_settings() -> None:
     base = settled.fingerprint(ledger_settings())
     assert settled.fingerprint(ledger_settings(collectors={"li.si": "李四"}, warn_days=30,
@@ -396,9 +394,10 @@ def test_a_debtor_that_cannot_be_settled_is_replayed_and_the_cache_not_rewritten
         sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     original = settled.settle
     victim = sorted(p.stem for p in (sample / "debtors").glob("*.yaml"))[0]
+    victim_name = load_ledger(sample, cache=False).debtors[victim].name
 
     def failing(debtor: Debtor, settings: Settings) -> settled.Settled:
-        if debtor.name == load_ledger(sample, cache=False).debtors[victim].name:
+        if debtor.name == victim_name:
             raise OverflowError("date value out of range")
         return original(debtor, settings)
 
